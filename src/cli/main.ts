@@ -1,0 +1,96 @@
+/**
+ * The CLI: commander wiring only. Each command is one function returning an exit code (SPEC §2); nothing
+ * here throws to the user — an unexpected failure is reported as RS9001 without a stack trace (set
+ * RLSTACK_DEBUG=1 to see it).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { RLSTACK_VERSION } from '../version.js';
+import { explainCommand } from './commands/explain.js';
+import { planCommand } from './commands/plan.js';
+import { initCommand, presetsCommand } from './commands/presets.js';
+import { schemaCommand } from './commands/schema.js';
+import { EXIT } from './exit-codes.js';
+import { createOutput } from './output.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const color = !argv.includes('--no-color');
+  const io = createOutput({ color });
+  const program = new Command('rlstack')
+    .description('Compile one TOML spec into a placement plan and launch artifacts for a prime-rl run.')
+    .version(RLSTACK_VERSION, '-V, --version')
+    .option('--no-color', 'plain output (also with NO_COLOR set)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+
+  const setOption = () => new Option('--set <key=value>', 'override a key (TOML value syntax); repeatable').argParser(collect).default([] as string[]);
+  const jsonOption = () => new Option('--json', 'print JSON');
+  const noColor = () => new Option('--no-color', 'plain output');
+
+  program
+    .command('plan')
+    .description('resolve, validate and place: print the placement (writes nothing)')
+    .argument('<spec>', 'spec file')
+    .addOption(setOption())
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action((spec: string, opts: { set: string[]; json?: boolean }) => {
+      code = planCommand(spec, { set: opts.set, json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('explain')
+    .description('the resolved value of a key and where it came from')
+    .argument('<spec>', 'spec file')
+    .argument('<key>', 'key path, e.g. trainer.ep or environments[0].weight')
+    .addOption(setOption())
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action((spec: string, key: string, opts: { set: string[]; json?: boolean }) => {
+      code = explainCommand(spec, key, { set: opts.set, json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec')
+    .action(() => {
+      code = schemaCommand(io);
+    });
+
+  program
+    .command('presets')
+    .description('list the presets')
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action((opts: { json?: boolean }) => {
+      code = presetsCommand({ json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('init')
+    .description('write a starter spec that extends a preset')
+    .argument('[file]', 'file to write', 'rlstack.toml')
+    .requiredOption('--preset <name>', 'preset to start from')
+    .option('--force', 'overwrite an existing file')
+    .addOption(noColor())
+    .action((file: string, opts: { preset: string; force?: boolean }) => {
+      code = initCommand(file, { preset: opts.preset, force: Boolean(opts.force) }, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    io.err(`rlstack: internal error RS9001: ${(error as Error).message ?? String(error)}`);
+    io.err('This is a bug in rlstack; please report it with the spec that caused it.');
+    if (process.env['RLSTACK_DEBUG']) io.err((error as Error).stack ?? '');
+    return EXIT.specErrors;
+  }
+}

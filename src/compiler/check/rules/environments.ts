@@ -1,0 +1,60 @@
+/** Environments and the sandbox fleet that runs their code. */
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { report, type Rule } from '../context.js';
+
+export const environmentNamesUnique: Rule = (ctx) => {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, number>();
+  ctx.spec.environments.forEach((env, i) => {
+    const first = seen.get(env.name);
+    if (first !== undefined) {
+      out.push(report(ctx, 'RS1601', `environments[${i}].name`, { message: `environment name "${env.name}" is used twice (environments ${first} and ${i})`, hint: 'names identify env servers, logs and metrics: make them unique' }));
+    } else seen.set(env.name, i);
+    if (env.name === 'agg') {
+      out.push(report(ctx, 'RS1603', `environments[${i}].name`, { message: 'environment name "agg" is reserved by prime-rl for aggregate metrics', hint: 'choose another name' }));
+    }
+  });
+  return out;
+};
+
+export const trainEnvironmentPresent: Rule = (ctx) => {
+  if (ctx.derived.inference.gpus === 0) return [];
+  if (ctx.spec.environments.some((e) => e.split === 'train')) return [];
+  return [
+    report(ctx, 'RS1602', 'environments', {
+      message: 'no environment with split = "train": the orchestrator would have nothing to roll out',
+      hint: 'add [[environments]] with name and taskset (or run trainer-only with inference.nodes = 0)',
+    }),
+  ];
+};
+
+export const sandboxedEnvironmentsHaveAFleet: Rule = (ctx) => {
+  const out: Diagnostic[] = [];
+  const sandboxed = ctx.spec.environments.map((e, i) => ({ e, i })).filter(({ e }) => e.runtime === 'sandbox');
+  const provider = ctx.spec.sandboxes.provider;
+  if (provider === 'none') {
+    for (const { e, i } of sandboxed) {
+      out.push(
+        report(ctx, 'RS1604', `environments[${i}].runtime`, {
+          message: `environment ${e.name} runs in sandboxes, but sandboxes.provider = "none"`,
+          hint: 'set sandboxes.provider = "docker" (with fleet nodes) or "prime" (hosted), or runtime = "subprocess"',
+        }),
+      );
+    }
+  }
+  if (provider === 'docker' && ctx.spec.sandboxes.nodes === 0) {
+    out.push(report(ctx, 'RS1701', 'sandboxes.nodes', { message: 'sandboxes.provider = "docker" needs fleet nodes: the env servers run next to each node\'s Docker', hint: 'set sandboxes.nodes ≥ 1 (and sandboxes.pool for a CPU pool), or provider = "prime"' }));
+  }
+  if (provider !== 'none' && sandboxed.length === 0) {
+    out.push(report(ctx, 'RS1702', 'sandboxes.provider', { message: `sandboxes.provider = "${provider}" but no environment has runtime = "sandbox"`, hint: 'set runtime = "sandbox" on the code environments, or provider = "none"' }));
+  }
+  if (provider === 'docker' && ctx.spec.sandboxes.network === 'host' && sandboxed.length > 0) {
+    out.push(
+      report(ctx, 'RS1703', 'sandboxes.network', {
+        message: 'sandboxes.network = "host" lets untrusted rollout code reach every service on the fleet nodes\' network',
+        hint: 'use "restricted" with an allow list unless the code is trusted',
+      }),
+    );
+  }
+  return out;
+};

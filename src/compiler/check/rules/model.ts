@@ -1,0 +1,62 @@
+/** The model: known shape, sequence lengths within what it supports. */
+import { MODELS } from '../../catalog/models.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { didYouMean } from '../../diagnostics/did-you-mean.js';
+import { report, type Rule } from '../context.js';
+
+export const modelKnown: Rule = (ctx) => {
+  if (ctx.derived.arch) return [];
+  const { arch, name } = ctx.spec.model;
+  if (arch) {
+    const ids = MODELS.map((m) => m.id);
+    const guess = didYouMean(arch, ids);
+    return [report(ctx, 'RS1101', 'model.arch', { message: `model.arch = "${arch}" is not in the catalogue`, hint: `${guess ? `did you mean "${guess}"? ` : ''}catalogue ids: ${ids.join(', ')}` })];
+  }
+  const names = MODELS.flatMap((m) => m.hfIds);
+  const guess = didYouMean(name, names);
+  return [
+    report(ctx, 'RS1101', 'model.name', {
+      message: `model ${name} is not in the catalogue, so its shape is unknown`,
+      hint: `${guess ? `did you mean "${guess}"? ` : ''}set model.arch to a catalogue id of the same shape, or describe it in [model.architecture] (config.json names)`,
+    }),
+  ];
+};
+
+export const architectureComplete: Rule = (ctx) => {
+  const a = ctx.spec.model.architecture;
+  if (!a) return [];
+  const out: Diagnostic[] = [];
+  const experts = a.num_experts ?? a.n_routed_experts ?? 0;
+  if (a.num_experts !== undefined && a.n_routed_experts !== undefined && a.num_experts !== a.n_routed_experts) {
+    out.push(report(ctx, 'RS1103', 'model.architecture.n_routed_experts', { message: 'num_experts and n_routed_experts disagree', hint: 'they are aliases: set one of them' }));
+  }
+  if (experts > 0) {
+    for (const key of ['num_experts_per_tok', 'moe_intermediate_size'] as const) {
+      if (a[key] === undefined) out.push(report(ctx, 'RS1103', 'model.architecture', { message: `an MoE architecture (${experts} experts) needs ${key}`, hint: `copy ${key} from the model's config.json` }));
+    }
+    if (a.num_experts_per_tok !== undefined && a.num_experts_per_tok > experts) {
+      out.push(report(ctx, 'RS1103', 'model.architecture.num_experts_per_tok', { message: `num_experts_per_tok = ${a.num_experts_per_tok} exceeds the ${experts} experts`, hint: `at most ${experts}` }));
+    }
+  }
+  if (a.head_dim === undefined && a.hidden_size % a.num_attention_heads !== 0) {
+    out.push(report(ctx, 'RS1103', 'model.architecture.head_dim', { message: `hidden_size ${a.hidden_size} is not a multiple of ${a.num_attention_heads} heads, so head_dim cannot be derived`, hint: 'set head_dim from config.json' }));
+  }
+  if (a.num_key_value_heads !== undefined && a.num_attention_heads % a.num_key_value_heads !== 0) {
+    out.push(report(ctx, 'RS1103', 'model.architecture.num_key_value_heads', { message: `${a.num_attention_heads} attention heads are not a multiple of ${a.num_key_value_heads} KV heads`, hint: 'check config.json' }));
+  }
+  return out;
+};
+
+export const sequenceWithinModel: Rule = (ctx) => {
+  const arch = ctx.derived.arch;
+  if (!arch) return [];
+  const max = ctx.derived.modelMaxPositions;
+  const out: Diagnostic[] = [];
+  if (ctx.spec.model.seq_len > max) {
+    out.push(report(ctx, 'RS1102', 'model.seq_len', { message: `model.seq_len = ${ctx.spec.model.seq_len} exceeds the ${max} positions of ${arch.id}`, hint: `at most ${max}; longer contexts need a model variant with more positions (rope scaling)` }));
+  }
+  if (ctx.derived.maxModelLen > max && ctx.spec.inference.max_model_len !== undefined) {
+    out.push(report(ctx, 'RS1307', 'inference.max_model_len', { message: `inference.max_model_len = ${ctx.derived.maxModelLen} exceeds the ${max} positions of ${arch.id}`, hint: `at most ${max}` }));
+  }
+  return out;
+};

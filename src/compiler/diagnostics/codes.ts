@@ -1,0 +1,104 @@
+/**
+ * The one catalogue of diagnostic codes. Codes are stable: never renumber or reuse one; retire a code by
+ * leaving it here with `retired: true`. Ranges:
+ *   RS00xx reading and parsing files          RS01xx composition (extends, --set)
+ *   RS02xx schema (keys, types, ranges)       RS10xx cluster, pools, backends
+ *   RS11xx model and catalogues               RS12xx trainer parallelism and prime-rl trainer rules
+ *   RS13xx inference                          RS14xx orchestrator
+ *   RS15xx weight transfer                    RS16xx environments
+ *   RS17xx sandbox fleet                      RS18xx env vars and secrets
+ *   RS19xx placement (nodes and GPUs)         RS9xxx internal errors (a bug in rlstack)
+ */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface CodeInfo {
+  readonly severity: Severity;
+  readonly title: string;
+}
+
+export const CODES = {
+  RS0001: { severity: 'error', title: 'spec file not found or unreadable' },
+  RS0002: { severity: 'error', title: 'file is not UTF-8 text' },
+  RS0003: { severity: 'error', title: 'TOML syntax error' },
+  RS0004: { severity: 'error', title: 'spec file is empty' },
+  RS0005: { severity: 'error', title: 'output file already exists' },
+
+  RS0101: { severity: 'error', title: 'extends cycle' },
+  RS0102: { severity: 'error', title: 'unknown preset' },
+  RS0103: { severity: 'error', title: 'extended file not found' },
+  RS0104: { severity: 'error', title: 'malformed --set' },
+  RS0105: { severity: 'error', title: '--set of an unknown key' },
+  RS0106: { severity: 'error', title: 'extends has the wrong type' },
+
+  RS0201: { severity: 'error', title: 'unknown key' },
+  RS0202: { severity: 'error', title: 'wrong type' },
+  RS0203: { severity: 'error', title: 'value out of range' },
+  RS0204: { severity: 'error', title: 'value not among the allowed ones' },
+  RS0205: { severity: 'error', title: 'value does not match the required pattern' },
+  RS0206: { severity: 'error', title: 'required key missing' },
+  RS0207: { severity: 'error', title: 'invalid value' },
+
+  RS1001: { severity: 'error', title: 'unknown pool' },
+  RS1002: { severity: 'error', title: 'role does not fit its pool' },
+  RS1003: { severity: 'error', title: 'role size missing or ambiguous' },
+  RS1004: { severity: 'error', title: 'local backend runs on one node' },
+  RS1005: { severity: 'error', title: 'ssh backend needs one host per node' },
+  RS1006: { severity: 'error', title: 'invalid hostlist expression' },
+  RS1007: { severity: 'error', title: 'unknown GPU type' },
+  RS1008: { severity: 'warning', title: 'nodes left unused' },
+  RS1009: { severity: 'error', title: 'GPU role on a pool without GPUs' },
+  RS1010: { severity: 'error', title: 'invalid Slurm value' },
+  RS1011: { severity: 'error', title: 'ports out of range' },
+
+  RS1101: { severity: 'error', title: 'unknown model' },
+  RS1102: { severity: 'error', title: 'sequence length exceeds the model' },
+  RS1103: { severity: 'error', title: 'incomplete model architecture' },
+
+  RS1201: { severity: 'error', title: 'context parallel does not divide the trainer world' },
+  RS1202: { severity: 'error', title: 'dp_replicate does not divide the trainer world' },
+  RS1203: { severity: 'error', title: 'expert parallel does not divide the experts' },
+  RS1204: { severity: 'error', title: 'expert parallel does not divide dp_shard x cp' },
+  RS1205: { severity: 'error', title: 'expert parallel is not a multiple of cp' },
+  RS1206: { severity: 'error', title: 'context parallel does not divide the attention heads' },
+  RS1207: { severity: 'error', title: 'expert parallel on a dense model' },
+
+  RS1301: { severity: 'error', title: 'TP does not divide the GPUs per node' },
+  RS1302: { severity: 'error', title: 'TP does not divide the attention heads' },
+  RS1303: { severity: 'warning', title: 'TP exceeds the KV heads: KV is replicated' },
+  RS1304: { severity: 'error', title: 'inference GPUs are not a multiple of TP' },
+  RS1305: { severity: 'error', title: 'replica spans nodes without expert parallel' },
+  RS1306: { severity: 'error', title: 'inference nodes are not a multiple of nodes_per_replica' },
+  RS1307: { severity: 'error', title: 'max_model_len exceeds the model' },
+
+  RS1401: { severity: 'error', title: 'batch size not a multiple of group size' },
+  RS1402: { severity: 'error', title: 'max_inflight below group size' },
+  RS1403: { severity: 'error', title: 'max_tokens exceeds max_model_len' },
+  RS1404: { severity: 'error', title: 'orchestrator placement has no node' },
+  RS1406: { severity: 'warning', title: 'max_tokens exceeds the trainer sequence length' },
+
+  RS1501: { severity: 'error', title: 'LoRA needs filesystem weight broadcast' },
+  RS1502: { severity: 'error', title: 'NCCL weight broadcast needs an inference pool' },
+  RS1504: { severity: 'error', title: 'fp8 weights not possible with this setup' },
+
+  RS1601: { severity: 'error', title: 'duplicate environment name' },
+  RS1602: { severity: 'error', title: 'no train environment' },
+  RS1603: { severity: 'error', title: 'reserved environment name' },
+  RS1604: { severity: 'error', title: 'sandboxed environment without a sandbox provider' },
+
+  RS1701: { severity: 'error', title: 'docker sandbox fleet has no nodes' },
+  RS1702: { severity: 'warning', title: 'sandbox fleet configured but unused' },
+  RS1703: { severity: 'warning', title: 'sandboxes with host networking' },
+
+  RS1801: { severity: 'error', title: 'invalid environment variable name' },
+  RS1802: { severity: 'error', title: 'reserved environment variable' },
+  RS1803: { severity: 'error', title: 'secret set as a plain env value' },
+  RS1804: { severity: 'error', title: 'invalid secret name' },
+  RS1805: { severity: 'warning', title: 'secret delivered to no role' },
+
+  RS1901: { severity: 'error', title: 'nodes of a pool are over-subscribed' },
+  RS1902: { severity: 'error', title: 'GPUs of a node are over-subscribed' },
+
+  RS9001: { severity: 'error', title: 'internal error' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;

@@ -1,0 +1,268 @@
+/**
+ * load: one spec file → the merged raw spec with provenance. Resolves `extends` depth-first (presets by name,
+ * files relative to the extending file, lists left to right), merges tables key by key and replaces arrays
+ * whole (later wins), then applies `--set` overrides. Reads files; nothing else.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { PRESETS_DIR } from '../../paths.js';
+import { diagnostic, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.js';
+import { didYouMean } from '../diagnostics/did-you-mean.js';
+import { isPlainTable, joinPath, splitPath, type KeyPart } from '../spec/key-path.js';
+import { dropBelow, type Origin, type Provenance } from './provenance.js';
+import { readTomlFile, type TomlDocument } from './toml-document.js';
+
+export interface LoadedSpec {
+  /** The spec the user named, as shown in messages. */
+  file: string;
+  raw: Record<string, unknown>;
+  provenance: Provenance;
+  /** Every file that was read, by display name (for code frames). */
+  sources: Map<string, string>;
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  /** `--set key=value` arguments, applied last, in order. */
+  sets?: readonly string[];
+  /** Working directory for display names (default: process.cwd()). */
+  cwd?: string;
+  /** Decides whether a `--set` path names a known key (the schema's job; injected to keep load independent of it). */
+  isKnownPath?: (parts: readonly KeyPart[]) => { known: true } | { known: false; suggestion?: string };
+}
+
+export const SET_SOURCE = '--set';
+
+export function listPresets(): string[] {
+  if (!existsSync(PRESETS_DIR)) return [];
+  return readdirSync(PRESETS_DIR)
+    .filter((f) => f.endsWith('.toml'))
+    .map((f) => f.slice(0, -'.toml'.length))
+    .sort();
+}
+
+export function presetPath(name: string): string {
+  return join(PRESETS_DIR, `${name}.toml`);
+}
+
+export function loadSpec(specPath: string, options: LoadOptions = {}): LoadedSpec {
+  const cwd = options.cwd ?? process.cwd();
+  const display = (abs: string) => {
+    const rel = relative(cwd, abs);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+  };
+  const sources = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+
+  interface Layer {
+    value: Record<string, unknown>;
+    provenance: Provenance;
+  }
+
+  const loadFile = (absolutePath: string, preset: string | undefined, stack: string[]): Layer | undefined => {
+    const file = display(absolutePath);
+    const result = readTomlFile(absolutePath, file);
+    if (!result.ok) {
+      if (result.text !== undefined) sources.set(file, result.text);
+      diagnostics.push(...result.diagnostics);
+      return undefined;
+    }
+    const doc = result.doc;
+    sources.set(file, doc.text);
+    const merged: Layer = { value: {}, provenance: new Map() };
+    for (const base of extendsOf(doc)) {
+      const target = resolveExtends(base.name, absolutePath);
+      if ('error' in target) {
+        diagnostics.push(diagnostic(target.code, { message: target.error, path: 'extends', at: base.at, hint: target.hint }));
+        continue;
+      }
+      if (stack.includes(target.path)) {
+        const chain = [...stack.slice(stack.indexOf(target.path)), target.path].map(display).join(' → ');
+        diagnostics.push(
+          diagnostic('RS0101', { message: `extends cycle: ${chain}`, path: 'extends', at: base.at, hint: 'remove one of the extends entries in the cycle' }),
+        );
+        continue;
+      }
+      const layer = loadFile(target.path, target.preset, [...stack, target.path]);
+      if (layer) mergeLayer(merged, layer, []);
+    }
+    const own: Layer = { value: { ...doc.value }, provenance: provenanceOf(doc, preset) };
+    delete own.value['extends'];
+    dropBelow(own.provenance, 'extends');
+    mergeLayer(merged, own, []);
+    return merged;
+  };
+
+  const extendsOf = (doc: TomlDocument): { name: string; at: SourcePosition | undefined }[] => {
+    const value = doc.value['extends'];
+    if (value === undefined) return [];
+    const at = atOf(doc, 'extends');
+    if (typeof value === 'string') return [{ name: value, at }];
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      return value.map((name, i) => ({ name, at: atOf(doc, joinPath(['extends', i])) }));
+    }
+    diagnostics.push(
+      diagnostic('RS0106', {
+        message: 'extends must be a preset name, a relative path, or a list of them',
+        path: 'extends',
+        at,
+        hint: 'e.g. extends = "tiny" or extends = ["i3-mini", "./site.toml"]',
+      }),
+    );
+    return [];
+  };
+
+  const root = resolve(cwd, specPath);
+  const top = loadFile(root, undefined, [root]);
+  const loaded: LoadedSpec = {
+    file: display(root),
+    raw: top?.value ?? {},
+    provenance: top?.provenance ?? new Map(),
+    sources,
+    diagnostics,
+  };
+  if (top && options.sets?.length) applySets(loaded, options.sets, options.isKnownPath);
+  return loaded;
+}
+
+function atOf(doc: TomlDocument, path: string) {
+  return doc.positions.get(path)?.value;
+}
+
+type ExtendsTarget = { path: string; preset?: string } | { error: string; code: 'RS0102' | 'RS0103'; hint: string };
+
+function resolveExtends(name: string, fromFile: string): ExtendsTarget {
+  const looksLikePath = name.includes('/') || name.endsWith('.toml') || name.startsWith('.');
+  if (!looksLikePath) {
+    const path = presetPath(name);
+    if (existsSync(path)) return { path, preset: name };
+    const presets = listPresets();
+    const guess = didYouMean(name, presets);
+    return {
+      code: 'RS0102',
+      error: `unknown preset "${name}"`,
+      hint: `${guess ? `did you mean "${guess}"? ` : ''}presets: ${presets.join(', ')}; a file is named by a path (./${name}.toml)`,
+    };
+  }
+  const path = resolve(dirname(fromFile), name);
+  if (existsSync(path)) return { path };
+  return { code: 'RS0103', error: `extended file ${name} does not exist (looked at ${path})`, hint: 'paths in extends are relative to the file that names them' };
+}
+
+function provenanceOf(doc: TomlDocument, preset: string | undefined): Provenance {
+  const provenance: Provenance = new Map();
+  for (const [path, located] of doc.positions) {
+    const origin: Origin = { source: 'file', file: doc.file, key: located.key, value: located.value };
+    if (preset) origin.preset = preset;
+    provenance.set(path, origin);
+  }
+  return provenance;
+}
+
+/** Tables merge key by key; anything else (scalars, arrays, arrays of tables) replaces what was there. */
+function mergeLayer(
+  target: { value: Record<string, unknown>; provenance: Provenance },
+  layer: { value: Record<string, unknown>; provenance: Provenance },
+  prefix: KeyPart[],
+): void {
+  const into = prefix.reduce<Record<string, unknown>>((obj, key) => obj[key as string] as Record<string, unknown>, target.value);
+  const from = prefix.reduce<Record<string, unknown>>((obj, key) => obj[key as string] as Record<string, unknown>, layer.value);
+  for (const [key, value] of Object.entries(from)) {
+    const parts = [...prefix, key];
+    const path = joinPath(parts);
+    if (isPlainTable(value) && isPlainTable(into[key])) {
+      const tableOrigin = layer.provenance.get(path);
+      if (tableOrigin && !target.provenance.has(path)) target.provenance.set(path, tableOrigin);
+      mergeLayer(target, layer, parts);
+      continue;
+    }
+    into[key] = structuredClone(value);
+    dropBelow(target.provenance, path);
+    for (const [p, origin] of layer.provenance) if (p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`)) target.provenance.set(p, origin);
+  }
+}
+
+function applySets(loaded: LoadedSpec, sets: readonly string[], isKnownPath: LoadOptions['isKnownPath']): void {
+  loaded.sources.set(SET_SOURCE, sets.join('\n'));
+  sets.forEach((argument, index) => {
+    const line = index + 1;
+    const eq = argument.indexOf('=');
+    const keyText = eq >= 0 ? argument.slice(0, eq).trim() : argument;
+    const parts = eq > 0 ? splitPath(keyText) : undefined;
+    if (!parts) {
+      loaded.diagnostics.push(
+        diagnostic('RS0104', {
+          message: `--set ${argument}: expected KEY=VALUE with a dotted key`,
+          at: { file: SET_SOURCE, line, column: 1 },
+          hint: 'e.g. --set trainer.ep=4 --set run.name=my-run --set environments[0].weight=2',
+        }),
+      );
+      return;
+    }
+    const known = isKnownPath?.(parts) ?? { known: true };
+    if (!known.known) {
+      loaded.diagnostics.push(
+        diagnostic('RS0105', {
+          message: `--set ${keyText}: unknown key`,
+          path: joinPath(parts),
+          at: { file: SET_SOURCE, line, column: 1 },
+          hint: known.suggestion ? `did you mean ${known.suggestion}?` : 'rlstack schema lists every key',
+        }),
+      );
+      return;
+    }
+    const valueText = argument.slice(eq + 1).trim();
+    const value = parseSetValue(valueText);
+    const at = { file: SET_SOURCE, line, column: eq + 2 };
+    if (!setAt(loaded.raw, parts, value)) {
+      loaded.diagnostics.push(
+        diagnostic('RS0104', {
+          message: `--set ${keyText}: ${joinPath(parts.slice(0, -1))} is not a table or list that can hold it`,
+          at: { file: SET_SOURCE, line, column: 1 },
+          hint: 'array elements must exist before they are overridden',
+        }),
+      );
+      return;
+    }
+    const path = joinPath(parts);
+    dropBelow(loaded.provenance, path);
+    loaded.provenance.set(path, { source: 'set', argument: `--set ${argument}`, value: at });
+  });
+}
+
+/** TOML value syntax (`4`, `true`, `"x"`, `[1, 2]`, `{ a = 1 }`); anything that is not valid TOML is a bare string. */
+export function parseSetValue(text: string): unknown {
+  try {
+    const parsed = parseToml(`v = ${text}`) as Record<string, unknown>;
+    const value = parsed['v'];
+    return typeof value === 'bigint' ? Number(value) : JSON.parse(JSON.stringify(value));
+  } catch {
+    return text;
+  }
+}
+
+function setAt(root: Record<string, unknown>, parts: readonly KeyPart[], value: unknown): boolean {
+  let node: unknown = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const key = parts[i]!;
+    const next = parts[i + 1]!;
+    if (typeof key === 'number') {
+      if (!Array.isArray(node) || key >= node.length) return false;
+      node = node[key];
+      continue;
+    }
+    if (!isPlainTable(node)) return false;
+    if (node[key] === undefined) node[key] = typeof next === 'number' ? [] : {};
+    node = node[key];
+  }
+  const last = parts[parts.length - 1]!;
+  if (typeof last === 'number') {
+    if (!Array.isArray(node) || last > node.length) return false;
+    node[last] = value;
+    return true;
+  }
+  if (!isPlainTable(node)) return false;
+  node[last] = value;
+  return true;
+}

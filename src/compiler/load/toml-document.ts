@@ -1,0 +1,161 @@
+/**
+ * Reads one TOML file into values plus the position of every key and value. smol-toml gives the values
+ * (TOML 1.0/1.1 correct); toml-eslint-parser gives positions, which smol-toml does not expose.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseTOML } from 'toml-eslint-parser';
+import type { AST } from 'toml-eslint-parser';
+import { diagnostic, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.js';
+import { joinPath, type KeyPart } from '../spec/key-path.js';
+
+export interface Located {
+  key: SourcePosition;
+  value: SourcePosition;
+}
+
+export interface TomlDocument {
+  /** Name shown to the user (relative to the working directory when below it). */
+  file: string;
+  text: string;
+  value: Record<string, unknown>;
+  /** key path → where its key and value stand. */
+  positions: Map<string, Located>;
+}
+
+export type ReadResult = { ok: true; doc: TomlDocument } | { ok: false; diagnostics: Diagnostic[]; text?: string };
+
+const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+
+export function readTomlFile(absolutePath: string, displayName: string): ReadResult {
+  let bytes: Buffer;
+  try {
+    const stat = statSync(absolutePath);
+    if (stat.isDirectory()) return fail('RS0001', displayName, `${displayName} is a directory, not a spec file`, 'pass the path of a .toml file');
+    if (stat.size > MAX_SPEC_BYTES) return fail('RS0001', displayName, `${displayName} is ${stat.size} bytes; a spec is at most 4 MiB`, 'is this the right file?');
+    bytes = readFileSync(absolutePath);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+    return fail('RS0001', displayName, `${displayName} ${reason}`, 'check the path; presets are named without a path (e.g. extends = "tiny")');
+  }
+  return parseTomlText(bytes, displayName);
+}
+
+export function parseTomlText(bytes: Uint8Array, file: string): ReadResult {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('RS0002', file, `${file} is not UTF-8 text`, 'a spec is a TOML text file; is this a binary file?');
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    const at = positionOf(text, nul, file);
+    return { ok: false, text, diagnostics: [diagnostic('RS0002', { message: `${file} contains a NUL byte: it is not a text file`, at, hint: 'a spec is a TOML text file' })] };
+  }
+  if (text.trim() === '') {
+    return fail('RS0004', file, `${file} is empty`, 'start from a preset: rlstack init --preset tiny');
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = parseToml(text, { integersAsBigInt: 'asNeeded' }) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const message = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      return {
+        ok: false,
+        text,
+        diagnostics: [
+          diagnostic('RS0003', {
+            message: `TOML syntax error: ${message}`,
+            at: { file, line: error.line, column: error.column },
+            hint: syntaxHint(message),
+          }),
+        ],
+      };
+    }
+    throw error;
+  }
+  const onlyComments = Object.keys(value).length === 0;
+  if (onlyComments) return fail('RS0004', file, `${file} has no keys`, 'start from a preset: rlstack init --preset tiny', text);
+  return { ok: true, doc: { file, text, value: toPlain(value) as Record<string, unknown>, positions: locate(text, file) } };
+}
+
+function fail(code: 'RS0001' | 'RS0002' | 'RS0004', file: string, message: string, hint: string, text?: string): ReadResult {
+  const result: ReadResult = { ok: false, diagnostics: [diagnostic(code, { message, at: { file, line: 0, column: 0 }, hint })] };
+  if (text !== undefined) result.text = text;
+  // A file-level problem has no line; keep only the file name.
+  delete result.diagnostics[0]!.line;
+  delete result.diagnostics[0]!.column;
+  return result;
+}
+
+function syntaxHint(message: string): string {
+  if (/redefine/i.test(message)) return 'each key and table may be defined once; merge the two definitions';
+  if (/string|quote/i.test(message)) return 'strings are quoted: name = "value"';
+  return 'TOML syntax: key = value, [table], [[array of tables]]; strings are quoted';
+}
+
+function positionOf(text: string, index: number, file: string): SourcePosition {
+  const before = text.slice(0, index);
+  const line = before.split('\n').length;
+  return { file, line, column: index - before.lastIndexOf('\n') };
+}
+
+/** smol-toml returns null-prototype tables and BigInt for huge integers; the rest of rlstack wants plain JSON-like data. */
+function toPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
+    return out;
+  }
+  return value;
+}
+
+function pos(file: string, loc: AST.SourceLocation['start']): SourcePosition {
+  return { file, line: loc.line, column: loc.column + 1 };
+}
+
+/** Walks the TOML AST and records where each key path is defined. */
+function locate(text: string, file: string): Map<string, Located> {
+  const positions = new Map<string, Located>();
+  const ast = parseTOML(text, { tomlVersion: '1.1.0' });
+  const keyName = (k: AST.TOMLBare | AST.TOMLQuoted) => (k.type === 'TOMLBare' ? k.name : k.value);
+
+  const visitValue = (parts: KeyPart[], node: AST.TOMLContentNode, keyAt: SourcePosition) => {
+    positions.set(joinPath(parts), { key: keyAt, value: pos(file, node.loc.start) });
+    if (node.type === 'TOMLInlineTable') visitKeyValues(parts, node.body);
+    else if (node.type === 'TOMLArray') node.elements.forEach((el, i) => visitValue([...parts, i], el, pos(file, el.loc.start)));
+  };
+  const visitKeyValues = (prefix: KeyPart[], body: AST.TOMLKeyValue[]) => {
+    for (const kv of body) {
+      const names = kv.key.keys.map(keyName);
+      // Dotted keys (a.b = 1) define their intermediate tables at the key.
+      for (let i = 1; i < names.length; i++) {
+        const path = joinPath([...prefix, ...names.slice(0, i)]);
+        if (!positions.has(path)) positions.set(path, { key: pos(file, kv.key.loc.start), value: pos(file, kv.key.loc.start) });
+      }
+      visitValue([...prefix, ...names], kv.value, pos(file, kv.key.loc.start));
+    }
+  };
+  for (const top of ast.body) {
+    for (const node of top.body) {
+      if (node.type === 'TOMLKeyValue') visitKeyValues([], [node]);
+      else {
+        const parts = node.resolvedKey as KeyPart[];
+        const header = pos(file, node.loc.start);
+        const headerKey = pos(file, node.key.loc.start);
+        for (let i = 1; i <= parts.length; i++) {
+          const path = joinPath(parts.slice(0, i));
+          if (!positions.has(path) || i === parts.length) positions.set(path, { key: headerKey, value: header });
+        }
+        visitKeyValues(parts, node.body);
+      }
+    }
+  }
+  return positions;
+}

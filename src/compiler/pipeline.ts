@@ -1,0 +1,30 @@
+/**
+ * The compiler's front door: spec path → resolved spec → checked → LaunchPlan. Each phase's diagnostics are
+ * kept; a phase with errors stops the pipeline so later phases only ever see input they can trust.
+ */
+import { checkSpec } from './check/check.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
+import { derive, type Derived } from './plan/derive.js';
+import { assemblePlan } from './plan/plan.js';
+import type { LaunchPlan } from './plan/types.js';
+import { resolveSpec, type ResolvedSpec } from './resolve.js';
+
+export interface PlanOptions {
+  sets?: readonly string[];
+  cwd?: string;
+}
+
+export type PlanResult =
+  | { ok: true; plan: LaunchPlan; resolved: ResolvedSpec; derived: Derived; diagnostics: Diagnostic[]; sources: Map<string, string> }
+  | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, string>; resolved?: ResolvedSpec };
+
+export function planSpec(specPath: string, options: PlanOptions = {}): PlanResult {
+  const result = resolveSpec(specPath, options);
+  if (!result.ok) return { ok: false, diagnostics: sortDiagnostics(result.diagnostics), sources: result.sources };
+  const { resolved } = result;
+  const derived = derive(resolved.spec);
+  const diagnostics = sortDiagnostics([...result.diagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]);
+  if (hasErrors(diagnostics)) return { ok: false, diagnostics, sources: resolved.sources, resolved };
+  const plan = assemblePlan(resolved, derived, diagnostics);
+  return { ok: true, plan, resolved, derived, diagnostics, sources: resolved.sources };
+}

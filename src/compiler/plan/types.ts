@@ -1,0 +1,73 @@
+/**
+ * The LaunchPlan IR: where every process of the run goes. Emitted as `plan --json` (snake_case keys, the
+ * SPEC §4 contract) and consumed by the artifact emitter and the back ends.
+ */
+export type Role = 'inference' | 'router' | 'trainer' | 'orchestrator' | 'env_server';
+
+/** A readiness probe node.sh runs before the process counts as ready. */
+export type Readiness = 'http /health' | 'tcp' | 'process';
+
+export interface PlanGpu {
+  index: number;
+  role: 'inference' | 'trainer' | null;
+  process: string | null;
+}
+
+export interface PlanNode {
+  /** Global index: the default pool's nodes first, then each extra pool's, in spec order. */
+  index: number;
+  pool: string;
+  pool_index: number;
+  host: string | null;
+  roles: string[];
+  gpus: PlanGpu[];
+  processes: string[];
+}
+
+export interface PlanProcess {
+  name: string;
+  role: Role;
+  node: number;
+  pool: string;
+  gpus: number[];
+  ports: number[];
+  /** Processes that must be ready before this one starts. */
+  after: string[];
+  ready: Readiness;
+  /** Start order (0 first); processes with the same order start together. */
+  order: number;
+  /** argv; `${RLSTACK_*}` words are filled in by node.sh at start (hosts are known only at run time). */
+  command: string[];
+  env: Record<string, string>;
+  /** Names of the secrets this process receives (values never appear in a plan). */
+  secrets: string[];
+}
+
+export interface NodeRange {
+  pool: string;
+  nodes: [number, number];
+}
+
+export interface LaunchPlan {
+  rlstack_version: string;
+  run: { name: string; dir: string; max_steps: number };
+  cluster: {
+    nodes: number;
+    gpus_per_node: number;
+    gpu: { id: string; name: string; memory_gib: number } | null;
+    backend: string;
+    pools: { name: string; nodes: number; gpus_per_node: number; gpu: string | null; first_node: number }[];
+  };
+  model: { name: string; arch: string | null; seq_len: number; parameters: number | null; active_parameters: number | null };
+  nodes: PlanNode[];
+  processes: PlanProcess[];
+  roles: {
+    trainer: NodeRange & { gpus: number; dp_replicate: number; dp_shard: number; ep: number; cp: number; micro_batches: number; master_node: number };
+    inference: (NodeRange & { gpus: number; replicas: number; tp: number; engines: number; engines_per_node: number; nodes_per_replica: number; world_size: number; router_node: number }) | null;
+    orchestrator: { node: number; pool: string };
+    env_servers: { name: string; split: string; node: number; port: number; sandboxed: boolean }[];
+    sandboxes: (NodeRange & { provider: string; slots: number; demand: number }) | null;
+  };
+  weights: { broadcast: 'nccl' | 'filesystem'; inference_world_size: number };
+  diagnostics: import('../diagnostics/diagnostic.js').Diagnostic[];
+}

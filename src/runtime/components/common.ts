@@ -1,0 +1,44 @@
+/**
+ * What every prime-rl component shares: how it is started (`uv run --no-sync` inside run.prime_rl_dir, so
+ * the shared venv is never re-synced), the launcher's env defaults (prime-rl `utils/process.py`) and the
+ * precedence of env tables: defaults < [env] < [<role>.env] < what the launcher manages per process.
+ */
+import type { SecretRole, Spec } from '../../compiler/spec/schema.js';
+
+export const UV_RUN = ['uv', 'run', '--no-sync'] as const;
+
+/** Filled in by node.sh at start: host names are only known inside the allocation. */
+export const RUNTIME = {
+  masterAddr: '${RLSTACK_MASTER_ADDR}',
+  orchestratorAddr: '${RLSTACK_ORCHESTRATOR_ADDR}',
+  routerUrl: '${RLSTACK_ROUTER_URL}',
+  adminUrls: '${RLSTACK_ADMIN_URLS}',
+  engineUrls: '${RLSTACK_ENGINE_URLS}',
+  replicaHead: '${RLSTACK_REPLICA_HEAD}',
+  runId: '${RLSTACK_RUN_ID}',
+  logDir: '${RLSTACK_LOG_DIR}',
+} as const;
+
+export const COMMON_ENV_DEFAULTS: Readonly<Record<string, string>> = {
+  CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
+  PYTHONUNBUFFERED: '1',
+  OMP_NUM_THREADS: '1',
+  GIT_LFS_SKIP_SMUDGE: '1',
+};
+
+export function envValue(value: string | number | boolean): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+export function mergeEnv(...tables: Readonly<Record<string, string | number | boolean>>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const table of tables) for (const [k, v] of Object.entries(table)) out[k] = envValue(v);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function secretsFor(spec: Spec, role: SecretRole): string[] {
+  return Object.entries(spec.secrets)
+    .filter(([, roles]) => roles.includes(role))
+    .map(([name]) => name)
+    .sort();
+}
