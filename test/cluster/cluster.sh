@@ -119,7 +119,7 @@ start_holder() { # name [private]
     start_bg "holder-$name" "$RUN/log/holder-$name.log" \
       nsenter --net="/run/netns/$(ns_of "$name")" \
       unshare --uts --mount --propagation private /bin/sh -c \
-      'hostname "$0" && mount -t tmpfs -o size=64m,mode=0755 rlstack-private "$1" &&
+      'hostname "$0" && mount -n -t tmpfs -o size=64m,mode=0755 rlstack-private "$1" &&
        printf "%s\n" "private mount of $0: NOT the shared dir" >"$1/.rlstack-private-mount" &&
        exec sleep infinity' "$name" "$RUN/shared"
   else
@@ -484,7 +484,8 @@ write_slurm_conf() {
       "ReturnToService=2" \
       "SlurmdParameters=config_overrides" \
       "MinJobAge=3600" \
-      "GresTypes=gpu"
+      "GresTypes=gpu" \
+      "SchedulerParameters=bf_interval=1"
     for name in "${GPU_NODES[@]}"; do
       printf 'NodeName=%s NodeAddr=%s NodeHostname=%s CPUs=%s RealMemory=%s Gres=gpu:%s State=UNKNOWN\n' \
         "$name" "${MGT_ADDR[$name]}" "$name" "$CPUS_PER_NODE" "$MEM_PER_NODE" "$GPUS_PER_NODE"

@@ -62,7 +62,8 @@ function childSchema(schema: JsonSchema, key: KeyPart): JsonSchema | undefined {
 
 /** A table whose keys are free (taskset args, `extra` tables): anything below it is allowed. */
 function isOpenTable(schema: JsonSchema): boolean {
-  return schema.type === 'object' && !schema.properties && (schema.additionalProperties === undefined || schema.additionalProperties === true);
+  if (schema.properties || schema.patternProperties || schema.items || schema.anyOf || schema.const !== undefined) return false;
+  return schema.type === undefined || (schema.type === 'object' && schema.additionalProperties !== false);
 }
 
 export function schemaAt(parts: readonly KeyPart[]): JsonSchema | undefined {

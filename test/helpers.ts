@@ -1,0 +1,37 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** A fresh temp folder with the given files (name → text); returns its path. */
+export function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rlstack-test-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+/** A multi-node spec on Slurm, big enough for most rules; extra TOML is appended. */
+export const BASE_MULTINODE = `
+[cluster]
+nodes = 4
+gpus_per_node = 8
+gpu = "h100"
+backend = "slurm"
+
+[model]
+name = "Qwen/Qwen3-30B-A3B"
+seq_len = 8192
+
+[trainer]
+nodes = 2
+
+[inference]
+nodes = 2
+tp = 4
+
+[[environments]]
+name = "math"
+taskset = "i3_math"
+`;
