@@ -278,11 +278,11 @@ cmd_down() {
   fi
   # no host-side mounts are made, but never rm -rf through one
   awk -v r="$RUN" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r l; do umount -l "$l" || true; done
+    while read -r l; do umount -n -l "$l" || true; done
   if [[ -d $RUN ]]; then
     if [[ -e $RUN/created-run-sshd ]]; then rmdir /run/sshd 2>/dev/null || true; fi
     if [[ -e $RUN/created-run-netns && -d /run/netns && -z $(ls -A /run/netns) ]]; then
-      while mountpoint -q /run/netns; do umount /run/netns || break; done
+      while mountpoint -q /run/netns; do umount -n /run/netns || break; done
       rmdir /run/netns 2>/dev/null || true
     fi
     if [[ -e $RUN/$RUN_MARK || -z $(ls -A "$RUN") ]]; then

@@ -43,7 +43,8 @@ export function explainCommand(spec: string, key: string, options: { set: string
     const derivedValue = result.ok ? derivedExplanation(path, result.derived) : undefined;
     rows.push({ key: path, value: derivedValue?.value ?? null, origin: derivedValue?.how ?? 'not set', description: describe(parts) });
   } else {
-    rows.push({ key: path, value, origin: describeOrigin(resolved.provenance.get(path)), description: describe(parts) });
+    const resolvedAs = path === 'trainer.ep' && value === 'auto' && result.ok ? ` (resolves to ${result.derived.trainerParallelism.ep}, as prime-rl does)` : '';
+    rows.push({ key: path, value, origin: describeOrigin(resolved.provenance.get(path)) + resolvedAs, description: describe(parts) });
   }
   if (options.json) io.json(rows);
   else {
@@ -83,10 +84,16 @@ function derivedExplanation(path: string, d: Derived): { value: unknown; how: st
   switch (path) {
     case 'trainer.nodes':
     case 'trainer.gpus':
-      return { value: path.endsWith('nodes') ? d.trainer.nodes : d.trainer.gpus, how: `derived: trainer takes ${d.trainer.mode === 'gpus' ? `${d.trainer.gpus} GPUs of a shared node` : `${d.trainer.nodes} whole nodes`}` };
     case 'inference.nodes':
-    case 'inference.gpus':
-      return { value: path.endsWith('nodes') ? d.inference.nodes : d.inference.gpus, how: `derived: inference takes ${d.inference.mode === 'gpus' ? `${d.inference.gpus} GPUs of a shared node` : `${d.inference.nodes} whole nodes (the pool's nodes the other roles leave)`}` };
+    case 'inference.gpus': {
+      const role = path.startsWith('trainer') ? d.trainer : d.inference;
+      const how =
+        role.mode === 'gpus'
+          ? `derived: ${role.gpus} GPUs of a node shared with the other role`
+          : `derived: ${role.nodes} whole nodes${path.startsWith('inference') ? " (the pool's nodes the other roles leave)" : ''}`;
+      const asked = path.endsWith('nodes') ? 'nodes' : 'gpus';
+      return { value: role.mode === asked ? (asked === 'nodes' ? role.nodes : role.gpus) : null, how };
+    }
     case 'inference.max_model_len':
       return { value: d.maxModelLen, how: 'derived: = model.seq_len' };
     case 'orchestrator.max_tokens':

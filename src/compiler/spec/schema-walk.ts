@@ -85,7 +85,11 @@ export function checkKnownPath(parts: readonly KeyPart[]): { known: true } | { k
     const next: JsonSchema | undefined = childSchema(node!, parts[i]!);
     if (!next) {
       const guess = typeof parts[i] === 'string' ? didYouMean(parts[i] as string, Object.keys(node!.properties ?? {})) : undefined;
-      return guess ? { known: false, suggestion: joinPath([...parts.slice(0, i), guess]) } : { known: false };
+      if (!guess) return { known: false };
+      // Suggest the whole corrected path when the rest of it then exists (trainr.ep → trainer.ep).
+      const corrected = [...parts.slice(0, i), guess, ...parts.slice(i + 1)];
+      const whole = checkKnownPath(corrected).known;
+      return { known: false, suggestion: joinPath(whole ? corrected : [...parts.slice(0, i), guess]) };
     }
     node = next;
   }

@@ -45,7 +45,7 @@ export const expertParallelValid: Rule = (ctx) => {
     out.push(
       report(ctx, 'RS1203', 'trainer.ep', {
         message: `trainer.ep = ${p.ep} does not divide the ${arch.experts} experts of ${arch.id}${how}`,
-        hint: `valid values: ${divisors(arch.experts).filter((d) => (p.dpShard * p.cp) % d === 0 && d % p.cp === 0).join(', ')}`,
+        hint: `valid values: ${divisors(arch.experts).filter((d) => (p.dpShard * p.cp) % d === 0 && (d === 1 || d % p.cp === 0)).join(', ')}`,
       }),
     );
   }
@@ -53,7 +53,7 @@ export const expertParallelValid: Rule = (ctx) => {
     out.push(
       report(ctx, 'RS1204', 'trainer.ep', {
         message: `trainer.ep = ${p.ep} does not divide dp_shard × cp = ${p.dpShard} × ${p.cp} = ${p.dpShard * p.cp}${how}`,
-        hint: `valid values: ${divisors(p.dpShard * p.cp).filter((d) => arch.experts % d === 0 && d % p.cp === 0).join(', ')}`,
+        hint: `valid values: ${divisors(p.dpShard * p.cp).filter((d) => arch.experts % d === 0 && (d === 1 || d % p.cp === 0)).join(', ')}`,
       }),
     );
   }

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { workspace } from '../helpers.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin', 'rlstack.js');
+
+function rlstack(args: string[], cwd = ROOT) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('rlstack plan', () => {
+  it('prints the 64-node placement of intellect3 and exits 0', () => {
+    const r = rlstack(['plan', 'presets/intellect3.toml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('nodes 0-43 (44)');
+    expect(r.stdout).toContain('nodes 44-59 (16)');
+    expect(r.stdout).toMatch(/45-59 \(15\)\s+TTTTTTTT\s+trainer/);
+    expect(r.stdout).not.toMatch(/\u001b\[/); // NO_COLOR: no escape codes
+  });
+
+  it('--json has the SPEC §4 fields', () => {
+    const r = rlstack(['plan', 'presets/intellect3.toml', '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.run).toEqual({ name: 'intellect3', dir: '/shared/runs/intellect3', max_steps: 10000 });
+    expect(plan.cluster).toMatchObject({ nodes: 64, gpus_per_node: 8, gpu: { id: 'h200', memory_gib: 139.8 } });
+    expect(plan.nodes).toHaveLength(64);
+    expect(plan.nodes[0]).toMatchObject({ index: 0, pool: 'default', host: null, roles: ['inference', 'router'], processes: ['inference-0', 'router'] });
+    expect(plan.nodes[0].gpus[3]).toEqual({ index: 3, role: 'inference', process: 'inference-0' });
+    for (const key of ['name', 'role', 'node', 'gpus', 'ports', 'after', 'ready']) expect(plan.processes[0]).toHaveProperty(key);
+    expect(plan.roles.trainer).toMatchObject({ nodes: [44, 59], gpus: 128, dp_replicate: 2, dp_shard: 32, ep: 8, cp: 2 });
+    expect(plan.roles.inference).toMatchObject({ nodes: [0, 43], gpus: 352, replicas: 44, tp: 8, engines_per_node: 1 });
+    expect(plan.roles.orchestrator).toMatchObject({ node: 44 });
+    expect(plan.roles.sandboxes).toHaveProperty('slots');
+    expect(plan.roles.sandboxes).toHaveProperty('demand');
+    expect(Array.isArray(plan.diagnostics)).toBe(true);
+  });
+
+  it('exits 1 with located diagnostics on a bad spec, and --json reports them', () => {
+    const dir = workspace({ 'bad.toml': 'extends = "intellect3"\n\n[trainer]\nep = 12\n' });
+    const human = rlstack(['plan', 'bad.toml'], dir);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('bad.toml:4:6 error RS1203 trainer.ep = 12 does not divide the 128 experts of glm4_moe-106b-a12b');
+    expect(human.stderr).toContain('  4 | ep = 12');
+    expect(human.stderr).toContain('hint: valid values: 1, 2, 4, 8, 16, 32, 64');
+    expect(human.stderr).toContain('RS1204 trainer.ep = 12 does not divide dp_shard × cp = 32 × 2 = 64');
+    const json = JSON.parse(rlstack(['plan', 'bad.toml', '--json'], dir).stdout);
+    expect(json.ok).toBe(false);
+    expect(json.diagnostics[0]).toMatchObject({ code: 'RS1203', severity: 'error', path: 'trainer.ep', file: 'bad.toml', line: 4, column: 6 });
+  });
+
+  it('applies --set overrides and shows them in diagnostics', () => {
+    const r = rlstack(['plan', 'presets/tiny.toml', '--set', 'orchestrator.group_size=3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error RS1401 orchestrator.batch_size = 128 is not a multiple of group_size = 3');
+  });
+
+  it('exits 2 on usage errors', () => {
+    expect(rlstack(['plna', 'x']).code).toBe(2);
+    expect(rlstack(['plan']).code).toBe(2);
+    expect(rlstack(['plan', 'presets/tiny.toml', '--bogus']).code).toBe(2);
+  });
+});
+
+describe('other commands', () => {
+  it('explain: value and origin; derived values say how', () => {
+    const r = rlstack(['explain', 'presets/intellect3.toml', 'trainer.cp']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('trainer.cp = 2\n  from: presets/intellect3.toml:53:6');
+    const auto = rlstack(['explain', 'presets/i3-mini.toml', 'trainer.dp_replicate']);
+    expect(auto.stdout).toContain('from: default');
+    const derived = rlstack(['explain', 'presets/tiny.toml', 'orchestrator.max_tokens']);
+    expect(derived.stdout).toContain('from: presets/tiny.toml');
+    const json = JSON.parse(rlstack(['explain', 'presets/i3-mini.toml', 'inference.gpus', '--json']).stdout);
+    expect(json[0]).toMatchObject({ key: 'inference.gpus', value: null });
+    const bad = rlstack(['explain', 'presets/tiny.toml', 'trainr.ep']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('did you mean trainer.ep?');
+  });
+
+  it('schema prints the committed JSON Schema', () => {
+    const r = rlstack(['schema']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(ROOT, 'schema', 'rlstack.schema.json'), 'utf8')));
+  });
+
+  it('presets lists every preset with its summary', () => {
+    const r = rlstack(['presets']);
+    expect(r.code).toBe(0);
+    for (const name of ['intellect3', 'i3-mini', 'single-node', 'tiny']) expect(r.stdout).toMatch(new RegExp(`^${name}\\s+\\S`, 'm'));
+  });
+
+  it('init writes a starter spec that plans, and refuses to overwrite', () => {
+    const dir = workspace({});
+    const r = rlstack(['init', '--preset', 'tiny', 'mine.toml'], dir);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'mine.toml'))).toBe(true);
+    expect(readFileSync(join(dir, 'mine.toml'), 'utf8')).toContain('extends = "tiny"');
+    expect(rlstack(['plan', 'mine.toml'], dir).code).toBe(0);
+    writeFileSync(join(dir, 'mine.toml'), 'keep me');
+    const again = rlstack(['init', '--preset', 'tiny', 'mine.toml'], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('RS0005');
+    expect(readFileSync(join(dir, 'mine.toml'), 'utf8')).toBe('keep me');
+    const unknown = rlstack(['init', '--preset', 'tinny', 'x.toml'], dir);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('did you mean "tiny"?');
+  });
+});
