@@ -213,7 +213,7 @@ collect_pids() { # prints PIDs of everything we started, one per line
   # our daemons by their config path, in case a pid file was lost
   local -a argv
   for p in /proc/[0-9]*; do
-    mapfile -d '' -t argv <"$p/cmdline" 2>/dev/null || continue
+    mapfile -d '' -t argv 2>/dev/null <"$p/cmdline" || continue
     exe="${argv[*]:-}"
     case $exe in
       *sshd\ *"$RUN/"* | *slurmctld\ *"$RUN/"* | *slurmd\ *"$RUN/"* | *munged\ *"$RUN/"*) printf '%s\n' "${p#/proc/}" ;;
@@ -291,7 +291,7 @@ cmd_down() {
       log "WARNING: $RUN was not made by this script (no $RUN_MARK); left in place"
     fi
   fi
-  rm -f -- "$STATE_DIR"/{env,env.json,ssh_config,known_hosts,known_hosts.old,id_ed25519,id_ed25519.pub,nodes.tsv}
+  rm -f -- "$STATE_DIR"/{env,env.tmp,env.json,ssh_config,known_hosts,known_hosts.new,id_ed25519,id_ed25519.pub,nodes.tsv}
   [[ ! -d $STATE_DIR ]] || rmdir "$STATE_DIR" 2>/dev/null || true
   local left
   left=$(leftovers)
@@ -304,6 +304,7 @@ UP_OK=''
 on_up_exit() {
   local rc=$?
   [[ -z $UP_OK ]] || return 0
+  trap '' INT TERM
   log "up FAILED (exit $rc); last log lines:"
   local f
   for f in "$RUN"/log/*; do
@@ -634,14 +635,14 @@ cmd_up() {
 
   local t0 left
   t0=$(now_ms)
+  trap on_up_exit EXIT
+  trap 'exit 130' INT TERM
   left=$(leftovers)
   if [[ -n $left ]]; then
     log "removing a previous cluster first ($left)"
     cmd_down
   fi
   build_topology "$n" "$m"
-  trap on_up_exit EXIT
-  trap 'exit 130' INT TERM
 
   mkdir -p "$RUN"
   chmod 0755 "$RUN" # munged wants a+x on every directory above its socket
@@ -677,6 +678,13 @@ cmd_up() {
     sleep 0.02
   done
   start_in_node slurmctld "$RUN/log/slurmctld.stderr" "$CTL" slurmctld -D -f "$SLURM_CONF"
+  # slurmd registers at once when the controller already listens (else it retries later)
+  deadline=$((SECONDS + 20))
+  until (exec 3<>"/dev/tcp/${MGT_ADDR[$CTL]}/6817") 2>/dev/null; do
+    pid_alive slurmctld || die "slurmctld died: $(tail -n 5 "$RUN/log/slurmctld.log" "$RUN/log/slurmctld.stderr" 2>/dev/null)"
+    ((SECONDS < deadline)) || die "slurmctld not listening after 20 s"
+    sleep 0.02
+  done
   for name in "${SLURM_NODES[@]}"; do
     start_in_node "slurmd-$name" "$RUN/log/slurmd-$name.stderr" "$name" slurmd -D -f "$SLURM_CONF" -N "$name"
   done
@@ -751,7 +759,7 @@ cmd_logs() {
 }
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 main() {

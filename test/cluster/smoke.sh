@@ -46,6 +46,10 @@ cleanup() {
   rm -f "$BEFORE" "$AFTER"
 }
 trap cleanup EXIT
+if [[ -e $HERE/.state/env ]] || ip netns list 2>/dev/null | grep -q '^rlsc-'; then
+  echo "== a cluster is already up: down first, so the baseline is the clean machine"
+  bash "$CL" down
+fi
 snapshot >"$BEFORE"
 
 echo "== up --nodes $N"
@@ -75,12 +79,16 @@ check "ssh_config pins StrictHostKeyChecking yes and ProxyJump $B" pinned
 declare -A OUT=()
 for h in "$B" "${ALL[@]}"; do
   # shellcheck disable=SC2016 # expanded on the node
-  ("${SSH[@]}" "$h" 'echo "$(hostname) $RLSTACK_TEST_NODE $SLURM_CONF"' >"$WORK/ssh-$h.out" 2>&1 || true) &
+  ("${SSH[@]}" "$h" 'echo "$(hostname) $RLSTACK_TEST_NODE $SLURM_CONF"' >"$WORK/ssh-$h.out" 2>"$WORK/ssh-$h.err" || true) &
 done
 wait
 for h in "$B" "${ALL[@]}"; do
   OUT[$h]=$(cat "$WORK/ssh-$h.out")
-  check "ssh $h -> hostname $h, SLURM_CONF set" [ "${OUT[$h]}" = "$h $h $SLURM_CONF" ]
+  if [[ ${OUT[$h]} == "$h $h $SLURM_CONF" ]]; then
+    ok "ssh $h -> hostname $h, SLURM_CONF set"
+  else
+    bad "ssh $h -> hostname $h, SLURM_CONF set (stdout: ${OUT[$h]}; stderr: $(tr '\n' ' ' <"$WORK/ssh-$h.err"))"
+  fi
 done
 
 echo "== wrong or unknown host keys are refused"
@@ -120,7 +128,7 @@ if command -v node >/dev/null; then
   # shellcheck disable=SC2016 # expanded remotely
   got=$("${SSH[@]}" "${GPU[2]}" 'for h in '"${GPU[0]} ${GPU[1]}"'; do for _ in 1 2 3 4 5 6 7 8 9 10; do
       exec 3<>"/dev/tcp/$h/8100" 2>/dev/null && break; sleep 0.2; done
-      printf "GET / HTTP/1.0\r\n\r\n" >&3; tail -n 1 <&3; echo; exec 3<&-; done' 2>&1 | tr '\n' ' ')
+      printf "GET / HTTP/1.0\r\n\r\n" >&3; tail -n 1 <&3; echo; exec 3<&-; done' | tr '\n' ' ')
   check "${GPU[0]}:8100 and ${GPU[1]}:8100 both serve (got: $got)" [ "$got" = "${GPU[0]} ${GPU[1]} " ]
 else
   bad "node is not installed: same-port check skipped"
@@ -131,7 +139,7 @@ token=smoke-$$-$RANDOM
 printf '%s\n' "$token" >"$RLSTACK_CLUSTER_SHARED_DIR/token"
 for h in "${GPU[0]}" "${CPU[@]:0:1}"; do
   check "$h sees the token in $RLSTACK_CLUSTER_SHARED_DIR" \
-    [ "$("${SSH[@]}" "$h" "cat $RLSTACK_CLUSTER_SHARED_DIR/token" 2>&1)" = "$token" ]
+    [ "$("${SSH[@]}" "$h" "cat $RLSTACK_CLUSTER_SHARED_DIR/token")" = "$token" ]
 done
 check "$PRIV does NOT see it (private mount)" \
   [ "$("${SSH[@]}" "$PRIV" "cat $RLSTACK_CLUSTER_SHARED_DIR/token 2>/dev/null || echo missing; test -e $RLSTACK_CLUSTER_SHARED_DIR/.rlstack-private-mount && echo private")" = "$(printf 'missing\nprivate')" ]
@@ -175,7 +183,7 @@ het_ok() {
     $(grep -cE '^g1 cpu[0-9]+$' <<<"$het_out") -eq 1 ]]
 }
 check "hetjob ran on 2 gpu nodes with 8 GPUs each and 1 cpu node ($(tr '\n' '|' <<<"$het_out"))" het_ok
-sub=$("${SSH[@]}" "$B" "sbatch --parsable -p gpu -N 2 -o $WORK/viabastion-%j.out --wrap 'srun hostname'" 2>&1)
+sub=$("${SSH[@]}" "$B" "sbatch --parsable -p gpu -N 2 -o $WORK/viabastion-%j.out --wrap 'srun hostname'" 2>"$WORK/sub.err")
 check "sbatch over ssh on the bastion -> job $sub COMPLETED" wait_done "$sub" 30
 rc=0; out=$(sacct -n 2>&1) || rc=$?
 echo "info: sacct exits $rc: $out"

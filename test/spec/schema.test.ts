@@ -41,7 +41,8 @@ describe('defaults and key paths', () => {
     expect(checkKnownPath(['trainer', 'extra', 'anything', 'below'])).toEqual({ known: true });
     expect(checkKnownPath(['cluster', 'pools', 'cpu', 'nodes'])).toEqual({ known: true });
     expect(checkKnownPath(['trainer', 'epp'])).toEqual({ known: false, suggestion: 'trainer.ep' });
-    expect(checkKnownPath(['trainr', 'ep'])).toEqual({ known: false, suggestion: 'trainer' });
+    expect(checkKnownPath(['trainr', 'ep'])).toEqual({ known: false, suggestion: 'trainer.ep' });
+    expect(checkKnownPath(['trainr', 'nope'])).toEqual({ known: false, suggestion: 'trainer' });
   });
 });
 
