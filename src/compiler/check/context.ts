@@ -14,8 +14,8 @@ export interface RuleContext {
 export type Rule = (ctx: RuleContext) => Diagnostic[];
 
 /** A diagnostic located at `path` (or its nearest located ancestor). */
-export function report(ctx: RuleContext, code: Code, path: string, input: Omit<DiagnosticInput, 'path' | 'at'>): Diagnostic {
-  return diagnostic(code, { ...input, path, at: positionOf(ctx.provenance, path) });
+export function report(ctx: RuleContext, code: Code, path: string, input: Omit<DiagnosticInput, 'path' | 'at'>, pointAt: 'key' | 'value' = 'value'): Diagnostic {
+  return diagnostic(code, { ...input, path, at: positionOf(ctx.provenance, path, pointAt) });
 }
 
 /** Divisors of n, for hints that list the valid values. */

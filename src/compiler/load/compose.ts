@@ -3,7 +3,7 @@
  * files relative to the extending file, lists left to right), merges tables key by key and replaces arrays
  * whole (later wins), then applies `--set` overrides. Reads files; nothing else.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { PRESETS_DIR } from '../../paths.js';
@@ -33,6 +33,9 @@ export interface LoadOptions {
 }
 
 export const SET_SOURCE = '--set';
+
+/** Keys that would reach Object.prototype when assigned. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function listPresets(): string[] {
   if (!existsSync(PRESETS_DIR)) return [];
@@ -146,6 +149,9 @@ function resolveExtends(name: string, fromFile: string): ExtendsTarget {
     };
   }
   const path = resolve(dirname(fromFile), name);
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    return { code: 'RS0103', error: `extended path ${name} is a directory, not a spec file`, hint: 'name a .toml file' };
+  }
   if (existsSync(path)) return { path };
   return { code: 'RS0103', error: `extended file ${name} does not exist (looked at ${path})`, hint: 'paths in extends are relative to the file that names them' };
 }
@@ -196,6 +202,17 @@ function applySets(loaded: LoadedSpec, sets: readonly string[], isKnownPath: Loa
           message: `--set ${argument}: expected KEY=VALUE with a dotted key`,
           at: { file: SET_SOURCE, line, column: 1 },
           hint: 'e.g. --set trainer.ep=4 --set run.name=my-run --set environments[0].weight=2',
+        }),
+      );
+      return;
+    }
+    if (parts[0] === 'extends' || parts.some((p) => FORBIDDEN_KEYS.has(String(p)))) {
+      loaded.diagnostics.push(
+        diagnostic('RS0105', {
+          message: `--set ${keyText}: ${parts[0] === 'extends' ? 'extends is resolved before overrides and cannot be set' : 'this key is not allowed'}`,
+          path: joinPath(parts),
+          at: { file: SET_SOURCE, line, column: 1 },
+          hint: parts[0] === 'extends' ? 'put extends in the spec file' : 'rlstack schema lists every key',
         }),
       );
       return;
@@ -253,7 +270,7 @@ function setAt(root: Record<string, unknown>, parts: readonly KeyPart[], value: 
       continue;
     }
     if (!isPlainTable(node)) return false;
-    if (node[key] === undefined) node[key] = typeof next === 'number' ? [] : {};
+    if (!Object.hasOwn(node, key)) node[key] = typeof next === 'number' ? [] : {};
     node = node[key];
   }
   const last = parts[parts.length - 1]!;

@@ -62,7 +62,7 @@ export function parseTomlText(bytes: Uint8Array, file: string): ReadResult {
     value = parseToml(text, { integersAsBigInt: 'asNeeded' }) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TomlError) {
-      const message = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      const message = describeSyntaxError(error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, ''), text.split(/\r?\n/)[error.line - 1] ?? '');
       return {
         ok: false,
         text,
@@ -79,7 +79,35 @@ export function parseTomlText(bytes: Uint8Array, file: string): ReadResult {
   }
   const onlyComments = Object.keys(value).length === 0;
   if (onlyComments) return fail('RS0004', file, `${file} has no keys`, 'start from a preset: rlstack init --preset tiny', text);
-  return { ok: true, doc: { file, text, value: toPlain(value) as Record<string, unknown>, positions: locate(text, file) } };
+  const tooDeep = deeperThan(value, MAX_DEPTH);
+  if (tooDeep) {
+    return { ok: false, text, diagnostics: [diagnostic('RS0003', { message: `keys and values are nested more than ${MAX_DEPTH} levels deep`, at: { file, line: 1, column: 1 }, hint: 'a spec nests a few tables deep; is this the right file?' })] };
+  }
+  const positions = locate(text, file);
+  const problems: Diagnostic[] = [];
+  const plain = toPlain(value, [], (path, problem) => {
+    const at = positions.get(joinPath(path));
+    const where = joinPath(path);
+    if (problem === 'forbidden-key') problems.push(diagnostic('RS0201', { message: `the key ${where} is not allowed`, path: where, at: at?.key, hint: '__proto__ is never a valid key' }));
+    else if (problem === 'date') problems.push(diagnostic('RS0202', { message: `${where} is a TOML date/time; no spec value is one`, path: where, at: at?.value, hint: 'quote it if you mean text: "1979-05-27"' }));
+    else if (problem === 'unsafe-integer') problems.push(diagnostic('RS0203', { message: `${where} is an integer beyond 2^53, which cannot be represented exactly`, path: where, at: at?.value, hint: 'use a smaller number' }));
+    else problems.push(diagnostic('RS0203', { message: `${where} is ${problem === 'infinite' ? 'infinite' : 'not a number'}`, path: where, at: at?.value, hint: 'use a finite number' }));
+  });
+  if (problems.length) return { ok: false, text, diagnostics: problems };
+  return { ok: true, doc: { file, text, value: plain as Record<string, unknown>, positions } };
+}
+
+/** Deeper than any spec needs, and shallow enough for the recursive walks that follow. */
+const MAX_DEPTH = 64;
+
+function deeperThan(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > limit) return true;
+    if (typeof node === 'object' && node !== null) for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function fail(code: 'RS0001' | 'RS0002' | 'RS0004', file: string, message: string, hint: string, text?: string): ReadResult {
@@ -91,7 +119,15 @@ function fail(code: 'RS0001' | 'RS0002' | 'RS0004', file: string, message: strin
   return result;
 }
 
+/** smol-toml's terse wording, made specific where the line shows what went wrong. */
+function describeSyntaxError(message: string, line: string): string {
+  const quotes = (line.replace(/\\./g, '').match(/"/g) ?? []).length;
+  if (/control character|unterminated|end of (document|string)/i.test(message) && quotes % 2 === 1) return 'unterminated string: a quote is not closed on this line';
+  return message;
+}
+
 function syntaxHint(message: string): string {
+  if (/unterminated/.test(message)) return 'close the string on the same line, or use """ for text over several lines';
   if (/redefine/i.test(message)) return 'each key and table may be defined once; merge the two definitions';
   if (/string|quote/i.test(message)) return 'strings are quoted: name = "value"';
   return 'TOML syntax: key = value, [table], [[array of tables]]; strings are quoted';
@@ -103,14 +139,36 @@ function positionOf(text: string, index: number, file: string): SourcePosition {
   return { file, line, column: index - before.lastIndexOf('\n') };
 }
 
-/** smol-toml returns null-prototype tables and BigInt for huge integers; the rest of rlstack wants plain JSON-like data. */
-function toPlain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return Number(value);
+type ValueProblem = 'forbidden-key' | 'date' | 'unsafe-integer' | 'infinite' | 'nan';
+
+/**
+ * smol-toml returns null-prototype tables, dates and BigInt for huge integers; the rest of rlstack wants
+ * plain JSON-like data. What cannot become that (a date, an inexact integer, inf, nan, a `__proto__` key) is
+ * reported instead of being rounded or dropped.
+ */
+function toPlain(value: unknown, path: KeyPart[], problem: (path: KeyPart[], kind: ValueProblem) => void): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => toPlain(v, [...path, i], problem));
+  if (value instanceof Date) {
+    problem(path, 'date');
+    return null;
+  }
+  if (typeof value === 'bigint') {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) problem(path, 'unsafe-integer');
+    return Number(value);
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    problem(path, Number.isNaN(value) ? 'nan' : 'infinite');
+    return 0;
+  }
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '__proto__') {
+        problem([...path, k], 'forbidden-key');
+        continue;
+      }
+      out[k] = toPlain(v, [...path, k], problem);
+    }
     return out;
   }
   return value;

@@ -6,6 +6,7 @@
 import { findGpu, type GpuSpec } from '../catalog/gpus.js';
 import { findModelById, findModelByName, isMoe, maxPositionsFor, type ModelArchitecture } from '../catalog/models.js';
 import type { ArchitectureSpec, Spec } from '../spec/schema.js';
+import { joinPath } from '../spec/key-path.js';
 import { expandHostlist } from './hostlist.js';
 
 export const DEFAULT_POOL = 'default';
@@ -119,7 +120,7 @@ function derivePools(spec: Spec): Map<string, Pool> {
     const gpuId = p.gpu ?? c.gpu;
     pools.set(name, {
       name,
-      path: `cluster.pools.${name}`,
+      path: joinPath(['cluster', 'pools', name]),
       nodes: p.nodes,
       gpusPerNode: p.gpus_per_node ?? c.gpus_per_node,
       gpuId,

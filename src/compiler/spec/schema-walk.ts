@@ -51,7 +51,7 @@ const SCHEMA = publishedSchema();
 
 function childSchema(schema: JsonSchema, key: KeyPart): JsonSchema | undefined {
   if (typeof key === 'number') return schema.items ?? schema.anyOf?.find((s) => s.items)?.items;
-  if (schema.properties && key in schema.properties) return schema.properties[key];
+  if (schema.properties && Object.hasOwn(schema.properties, key)) return schema.properties[key];
   if (schema.patternProperties) {
     const entry = Object.entries(schema.patternProperties).find(([pattern]) => new RegExp(pattern).test(key));
     if (entry) return entry[1];

@@ -18,6 +18,9 @@ const Enum = <T extends string>(values: readonly T[], description: string, dflt?
 const Table = <P extends Record<string, TSchema>>(props: P, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
 
+/** Largest pool rlstack plans: well beyond any RL run today, small enough to plan in well under a second. */
+export const MAX_NODES = 16384;
+
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const RUN_NAME_PATTERN = '^[a-z0-9][a-z0-9-]*$';
 export const ENVIRONMENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
@@ -80,7 +83,7 @@ const SshTable = Table(
 
 const PoolTable = Table(
   {
-    nodes: Int(1, 'nodes in this pool'),
+    nodes: Int(1, 'nodes in this pool', { maximum: MAX_NODES }),
     gpus_per_node: Type.Optional(Int(0, 'GPUs per node (0 for a CPU pool); default: as [cluster]', { maximum: 16 })),
     gpu: Type.Optional(Str('GPU catalogue id; default: as [cluster]')),
     cpus_per_node: Type.Optional(Int(1, 'CPU cores per node; default: as [cluster]')),
@@ -137,7 +140,7 @@ export const SpecSchema = Type.Object(
     ),
     cluster: Table(
       {
-        nodes: Int(1, 'nodes in the default pool', { default: 1 }),
+        nodes: Int(1, 'nodes in the default pool', { default: 1, maximum: MAX_NODES }),
         gpus_per_node: Int(0, 'GPUs per node', { default: 8, maximum: 16 }),
         gpu: Str('GPU catalogue id: a100-80g, h100, h200, b200, a6000', { default: 'h100' }),
         cpus_per_node: Int(1, 'CPU cores per node', { default: 96 }),
@@ -145,6 +148,7 @@ export const SpecSchema = Type.Object(
         disk_gib: Type.Number({ exclusiveMinimum: 0, default: 1000, description: 'free space of the run dir filesystem (GiB)' }),
         backend: Enum(['slurm', 'ssh', 'local'] as const, 'how the run is started', 'local'),
         pools: Type.Record(Type.String({ pattern: POOL_NAME_PATTERN }), PoolTable, {
+          additionalProperties: false,
           default: {},
           description: 'extra pools by name; on Slurm they become components of one heterogeneous job',
         }),
@@ -168,7 +172,7 @@ export const SpecSchema = Type.Object(
     ),
     trainer: Table(
       {
-        nodes: Type.Optional(Int(1, 'whole trainer nodes; on a single node use `gpus` instead')),
+        nodes: Type.Optional(Int(1, 'whole trainer nodes; on a single node use `gpus` instead', { maximum: MAX_NODES })),
         gpus: Type.Optional(Int(1, 'trainer GPUs when sharing one node with inference')),
         pool: Str('pool name; empty = the default pool', { default: '' }),
         dp_replicate: Int(1, 'HSDP replicas; dp_shard is derived', { default: 1 }),
@@ -202,7 +206,7 @@ export const SpecSchema = Type.Object(
     ),
     inference: Table(
       {
-        nodes: Type.Optional(Int(0, 'whole inference nodes; 0 = trainer-only run; on a single node use `gpus`')),
+        nodes: Type.Optional(Int(0, 'whole inference nodes; 0 = trainer-only run; on a single node use `gpus`', { maximum: MAX_NODES })),
         gpus: Type.Optional(Int(1, 'inference GPUs when sharing one node with the trainer')),
         pool: Str('pool name; empty = the default pool', { default: '' }),
         model: Str('served model; empty = model.name (e.g. an FP8 variant)', { default: '' }),
@@ -280,7 +284,7 @@ export const SpecSchema = Type.Object(
       {
         provider: Enum(['none', 'docker', 'prime'] as const, 'docker: env servers on fleet nodes with local Docker; prime: hosted', 'none'),
         pool: Str('pool of the fleet; empty = nodes of the default pool', { default: '' }),
-        nodes: Int(0, 'fleet nodes (docker)', { default: 0 }),
+        nodes: Int(0, 'fleet nodes (docker)', { default: 0, maximum: MAX_NODES }),
         cpus: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'CPUs per sandbox' }),
         memory_gib: Type.Number({ exclusiveMinimum: 0, default: 2, description: 'memory per sandbox (GiB)' }),
         disk_gib: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'disk per sandbox (GiB)' }),

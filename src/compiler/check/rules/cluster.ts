@@ -4,6 +4,8 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { didYouMean } from '../../diagnostics/did-you-mean.js';
 import { DEFAULT_POOL } from '../../plan/derive.js';
 import { expandHostlist } from '../../plan/hostlist.js';
+import { derivePorts } from '../../plan/ports.js';
+import { joinPath } from '../../spec/key-path.js';
 import { plural, report, type Rule, type RuleContext } from '../context.js';
 
 export const poolsExist: Rule = (ctx) => {
@@ -64,7 +66,7 @@ export const rolesFitTheirPools: Rule = (ctx) => {
     const pool = ctx.derived.pools.get(role.pool);
     if (!pool) continue;
     const name = role === ctx.derived.trainer ? 'trainer' : 'inference';
-    if (role.gpus > 0 && pool.gpusPerNode === 0) {
+    if ((role.gpus > 0 || role.nodes > 0) && pool.gpusPerNode === 0) {
       out.push(report(ctx, 'RS1009', `${name}.pool`, { message: `the ${name} needs GPUs but pool ${pool.name} has none`, hint: 'put GPU roles on a pool with gpus_per_node > 0' }));
       continue;
     }
@@ -127,7 +129,7 @@ export const sshHostsMatchNodes: Rule = (ctx) => {
     }
   };
   check('cluster.ssh.hosts', ctx.spec.cluster.ssh.hosts, ctx.spec.cluster.nodes, 'the default pool');
-  for (const [name, pool] of Object.entries(ctx.spec.cluster.pools)) check(`cluster.pools.${name}.ssh.hosts`, pool.ssh?.hosts, pool.nodes, `pool ${name}`);
+  for (const [name, pool] of Object.entries(ctx.spec.cluster.pools)) check(joinPath(['cluster', 'pools', name, 'ssh', 'hosts']), pool.ssh?.hosts, pool.nodes, `pool ${name}`);
   return out;
 };
 
@@ -162,26 +164,44 @@ export const slurmValuesSafe: Rule = (ctx) => {
   };
   if (ctx.spec.cluster.backend === 'slurm') {
     check('cluster.slurm', ctx.spec.cluster.slurm as unknown as Record<string, unknown>);
-    for (const [name, pool] of Object.entries(ctx.spec.cluster.pools)) check(`cluster.pools.${name}.slurm`, pool.slurm as Record<string, unknown> | undefined);
+    for (const [name, pool] of Object.entries(ctx.spec.cluster.pools)) check(joinPath(['cluster', 'pools', name, 'slurm']), pool.slurm as Record<string, unknown> | undefined);
   }
   return out;
 };
 
-/** Highest port rlstack derives, before ports.base (router Prometheus = port + 21000). */
-export function highestDerivedPort(ctx: RuleContext): number {
-  return Math.max(ctx.spec.inference.port + 21000, ctx.spec.weights.port, 29500);
+/** The highest port of each kind rlstack derives, with the key that moves it. */
+function portCeilings(ctx: RuleContext): { port: number; key: string }[] {
+  const ports = derivePorts(ctx.spec);
+  const engines = Math.max(ctx.derived.inferenceLayout.enginesPerNode, 1);
+  return [
+    { port: ports.routerMetrics, key: 'inference.port' },
+    { port: ports.backend + engines - 1, key: 'inference.port' },
+    { port: ports.weightBroadcast, key: 'weights.port' },
+    { port: ports.rendezvous, key: 'ports.base' },
+    { port: ports.envServerBase + ctx.spec.environments.length, key: 'ports.base' },
+  ];
 }
 
 export const portsInRange: Rule = (ctx) => {
-  const top = highestDerivedPort(ctx) + ctx.spec.ports.base;
-  if (top <= 65535) return [];
-  return [
-    report(ctx, 'RS1011', 'ports.base', {
-      message: `ports.base = ${ctx.spec.ports.base} moves the highest derived port to ${top}, beyond 65535`,
-      hint: `ports.base ≤ ${65535 - highestDerivedPort(ctx)}`,
-    }),
-  ];
+  const over = portCeilings(ctx).filter((c) => c.port > 65535);
+  if (over.length === 0) return [];
+  const worst = over.reduce((a, b) => (b.port > a.port ? b : a));
+  const base = ctx.spec.ports.base;
+  // Blame ports.base only when the port would fit without it.
+  const key = base > 0 && worst.port - base <= 65535 ? 'ports.base' : worst.key;
+  const room = 65535 - (worst.port - (key === 'ports.base' ? base : 0));
+  const hint =
+    key === 'ports.base'
+      ? `ports.base ≤ ${room}`
+      : key === 'inference.port'
+        ? `the router's metrics port is inference.port + 21000: inference.port ≤ ${65535 - 21000 - base}`
+        : `${key} ≤ ${65535 - base}`;
+  return [report(ctx, 'RS1011', key, { message: `${key} = ${valueOf(ctx, key)} puts a derived port at ${worst.port}, beyond 65535`, hint })];
 };
+
+function valueOf(ctx: RuleContext, key: string): number {
+  return key === 'ports.base' ? ctx.spec.ports.base : key === 'inference.port' ? ctx.spec.inference.port : ctx.spec.weights.port;
+}
 
 export const unusedNodes: Rule = (ctx) => {
   const out: Diagnostic[] = [];

@@ -41,9 +41,9 @@ export const envVarNamesValid: Rule = (ctx) => {
     for (const name of Object.keys(table)) {
       const keyPath = joinPath([...path.split('.'), name]);
       if (!NAME.test(name)) {
-        out.push(report(ctx, 'RS1801', keyPath, { message: `"${name}" is not a valid environment variable name`, hint: 'letters, digits and _, not starting with a digit' }));
+        out.push(report(ctx, 'RS1801', keyPath, { message: `"${name}" is not a valid environment variable name`, hint: 'letters, digits and _, not starting with a digit' }, 'key'));
       } else if (RESERVED.has(name)) {
-        out.push(report(ctx, 'RS1802', keyPath, { message: `${name} is set by rlstack and prime-rl for each process and may not be overridden`, hint: `reserved: ${RESERVED_ENV_VARS.join(', ')}` }));
+        out.push(report(ctx, 'RS1802', keyPath, { message: `${name} is set by rlstack and prime-rl for each process and may not be overridden`, hint: `reserved: ${RESERVED_ENV_VARS.join(', ')}` }, 'key'));
       }
     }
   }
@@ -55,7 +55,7 @@ export const secretsValid: Rule = (ctx) => {
   for (const [name, roles] of Object.entries(ctx.spec.secrets)) {
     const keyPath = joinPath(['secrets', name]);
     if (!NAME.test(name) || RESERVED.has(name)) {
-      out.push(report(ctx, 'RS1804', keyPath, { message: `secret name "${name}" is ${NAME.test(name) ? 'reserved' : 'not a valid environment variable name'}`, hint: 'a secret is delivered as the environment variable of the same name' }));
+      out.push(report(ctx, 'RS1804', keyPath, { message: `secret name "${name}" is ${NAME.test(name) ? 'reserved' : 'not a valid environment variable name'}`, hint: 'a secret is delivered as the environment variable of the same name' }, 'key'));
       continue;
     }
     if (roles.length === 0) out.push(report(ctx, 'RS1805', keyPath, { message: `secret ${name} is given to no role`, hint: 'list the roles that need it, e.g. ["trainer", "orchestrator"]' }));
