@@ -20,6 +20,11 @@ export function renderPlan(plan: LaunchPlan, specFile: string, style: Style): st
   out.push('');
   out.push(style.bold('roles'));
   for (const line of roleLines(plan)) out.push(`  ${line}`);
+  if (plan.memory) {
+    out.push('');
+    out.push(style.bold('memory') + style.dim(' (estimates; docs/memory-model.md)'));
+    for (const line of memoryLines(plan, style)) out.push(`  ${line}`);
+  }
   out.push('');
   out.push(style.bold('node map') + style.dim('  (GPUs: I inference, T trainer, . idle)'));
   for (const line of nodeMap(plan)) out.push(`  ${line}`);
@@ -62,12 +67,7 @@ function roleLines(plan: LaunchPlan): string[] {
     `${t.gpus} GPU${t.gpus === 1 ? '' : 's'}: dp_replicate ${t.dp_replicate} × dp_shard ${t.dp_shard}, cp ${t.cp}, ep ${t.ep}; rendezvous on node ${t.master_node}`,
   ]);
   rows.push(['orchestrator', `node ${r.orchestrator.node}`, plan.processes.find((p) => p.name === 'orchestrator')!.ports.map((p) => `:${p}`).join(' ')]);
-  if (r.env_servers.length) {
-    const byNode = new Map<number, string[]>();
-    for (const e of r.env_servers) byNode.set(e.node, [...(byNode.get(e.node) ?? []), `${e.name}${e.split === 'eval' ? ' (eval)' : ''} :${e.port}`]);
-    const parts = [...byNode].map(([node, names]) => `node ${node}: ${names.join(', ')}`);
-    rows.push(['env servers', `${r.env_servers.length}`, parts.join('; ')]);
-  }
+  if (r.env_servers.length) rows.push(['env servers', `${r.env_servers.length}`, describeEnvServers(plan)]);
   if (r.sandboxes) {
     const s = r.sandboxes;
     rows.push([
@@ -80,6 +80,32 @@ function roleLines(plan: LaunchPlan): string[] {
   const w0 = Math.max(...rows.map((row) => row[0].length));
   const w1 = Math.max(...rows.map((row) => row[1].length));
   return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+}
+
+/** Environments by where their servers run; shards of one environment collapse into one entry. */
+function describeEnvServers(plan: LaunchPlan): string {
+  const where = (node: number) => {
+    const n = plan.nodes[node]!;
+    return n.pool === 'default' ? `node ${n.pool_index}` : `${n.pool} node ${n.pool_index}`;
+  };
+  const byEnvironment = new Map<string, { split: string; nodes: number[]; ports: number[] }>();
+  for (const e of plan.roles.env_servers) {
+    const entry = byEnvironment.get(e.environment) ?? { split: e.split, nodes: [], ports: [] };
+    entry.nodes.push(e.node);
+    entry.ports.push(e.port);
+    byEnvironment.set(e.environment, entry);
+  }
+  const groups = new Map<string, string[]>();
+  for (const [name, e] of byEnvironment) {
+    const label = `${name}${e.split === 'eval' ? ' (eval)' : ''}${e.nodes.length > 1 ? ` ×${e.nodes.length}` : ''}`;
+    const first = plan.nodes[e.nodes[0]!]!;
+    const place =
+      e.nodes.length === 1
+        ? where(e.nodes[0]!)
+        : `${first.pool === 'default' ? 'nodes' : `${first.pool} nodes`} ${numberRanges(e.nodes.map((n) => plan.nodes[n]!.pool_index))}`;
+    groups.set(place, [...(groups.get(place) ?? []), label]);
+  }
+  return [...groups].map(([place, names]) => `${names.join(', ')} on ${place}`).join('; ');
 }
 
 /** What a node does, independent of its index: consecutive nodes with equal signatures share one line. */
@@ -128,4 +154,78 @@ function describeProcesses(group: PlanNode[]): string {
   const shown = [...parts, ...plain];
   const text = shown.join(', ');
   return text.length > 90 ? `${text.slice(0, 87)}...` : text;
+}
+
+const BAR_WIDTH = 20;
+
+function bar(used: number, capacity: number, style: Style): string {
+  const share = capacity > 0 ? used / capacity : 1;
+  const filled = Math.min(BAR_WIDTH, Math.round(share * BAR_WIDTH));
+  const text = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(share * 100)).padStart(3)}%`;
+  return share > 1 ? style.red(text) : share > 0.92 ? style.yellow(text) : text;
+}
+
+function n(v: number): string {
+  return v >= 1000 ? v.toFixed(0) : v.toFixed(1);
+}
+
+function tokens(v: number): string {
+  return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(0)}k` : String(v);
+}
+
+function memoryLines(plan: LaunchPlan, style: Style): string[] {
+  const m = plan.memory!;
+  const rows: [string, string, string, string][] = [];
+  const t = m.trainer;
+  const b = t.breakdown_gib;
+  rows.push([
+    'trainer GPU',
+    `${n(t.fit_gib)} / ${n(t.capacity_gib)} GiB`,
+    bar(t.fit_gib, t.capacity_gib, style),
+    `params ${n(b['params']!)} · grads ${n(b['grads']!)} · optimizer ${n(b['optimizer']!)} · activations ${n(b['activations']!)} · logits ${n(b['logits']!)} · buffers ${n(b['buffers']!)} · reserve ${n(b['reserve']!)} · context/NCCL ${n(t.fit_gib - t.peak_gib)}${t.extrapolated.length ? ` (extrapolated: ${t.extrapolated.join(', ')})` : ''}`,
+  ]);
+  const h = t.host_breakdown_gib;
+  rows.push([
+    'trainer host',
+    `${n(t.host_gib)} / ${n(t.host_capacity_gib)} GiB`,
+    bar(t.host_gib, t.host_capacity_gib, style),
+    `processes ${n(h['processes']!)} · offloaded optimizer ${n(h['optimizer']!)} · offloaded activations ${n(h['activations']!)} · orchestrator + env servers ${n(h['orchestrator']!)}`,
+  ]);
+  if (m.inference) {
+    const i = m.inference;
+    // vLLM gives the KV cache whatever the budget leaves: the bar shows what the weights and the engine take.
+    rows.push([
+      'inference GPU',
+      `${n(i.weights_gib + i.overhead_gib)} / ${n(i.budget_gib)} GiB`,
+      bar(i.weights_gib + i.overhead_gib, i.budget_gib, style),
+      `weights ${n(i.weights_gib)} · engine ${n(i.overhead_gib)}; the rest, ${n(i.kv_cache_gib)}, is KV cache (${(i.kv_bytes_per_token_per_gpu / 1024).toFixed(1)} KiB/token/GPU)`,
+    ]);
+    rows.push([
+      'KV per replica',
+      `${tokens(i.inflight_tokens_per_replica)} / ${tokens(i.kv_tokens_per_replica)} tok`,
+      bar(i.inflight_tokens_per_replica, i.kv_tokens_per_replica, style),
+      `${n(i.inflight_per_replica)} rollouts in flight × ${tokens(i.mean_rollout_tokens)} tokens; ${i.full_length_seqs_per_replica} full-length sequences fit`,
+    ]);
+  }
+  const d = m.disk;
+  rows.push([
+    'run dir disk',
+    `${n(d.run_dir_gib)} / ${n(d.capacity_gib)} GiB`,
+    bar(d.run_dir_gib, d.capacity_gib, style),
+    `${d.checkpoints_kept} checkpoints × ${n(d.checkpoint_gib)} · broadcasts ${n(d.broadcasts_gib)} · model cache ${n(d.model_cache_gib)}`,
+  ]);
+  if (m.sandboxes.length) {
+    const slots = m.sandboxes.reduce((a, s) => a + s.slots, 0);
+    const demand = m.sandboxes.reduce((a, s) => a + s.demand, 0);
+    const busiest = m.sandboxes.reduce((a, s) => (s.demand / s.slots > a.demand / a.slots ? s : a));
+    rows.push([
+      'sandbox boxes',
+      `${demand} / ${slots}`,
+      bar(busiest.demand, busiest.slots, style),
+      `busiest fleet node: ${busiest.demand} / ${busiest.slots} (${busiest.environments.join(', ')})`,
+    ]);
+  }
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  return rows.map(([a, b2, c, dd]) => `${a.padEnd(w0)}  ${b2.padStart(w1)}  ${c}  ${dd}`);
 }

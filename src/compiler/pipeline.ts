@@ -5,6 +5,7 @@
 import { checkSpec } from './check/check.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { derive, type Derived } from './plan/derive.js';
+import { estimateMemory } from './memory/report.js';
 import { assemblePlan } from './plan/plan.js';
 import type { LaunchPlan } from './plan/types.js';
 import { resolveSpec, type ResolvedSpec } from './resolve.js';
@@ -16,7 +17,8 @@ export interface PlanOptions {
 
 export type PlanResult =
   | { ok: true; plan: LaunchPlan; resolved: ResolvedSpec; derived: Derived; diagnostics: Diagnostic[]; sources: Map<string, string> }
-  | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, string>; resolved?: ResolvedSpec };
+  /** `plan` is present when placement succeeded but something does not fit: the report still helps. */
+  | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, string>; resolved?: ResolvedSpec; plan?: LaunchPlan };
 
 export function planSpec(specPath: string, options: PlanOptions = {}): PlanResult {
   const result = resolveSpec(specPath, options);
@@ -26,5 +28,10 @@ export function planSpec(specPath: string, options: PlanOptions = {}): PlanResul
   const diagnostics = sortDiagnostics([...result.diagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]);
   if (hasErrors(diagnostics)) return { ok: false, diagnostics, sources: resolved.sources, resolved };
   const plan = assemblePlan(resolved, derived, diagnostics);
-  return { ok: true, plan, resolved, derived, diagnostics, sources: resolved.sources };
+  const memory = estimateMemory({ spec: resolved.spec, derived, provenance: resolved.provenance }, plan);
+  if (memory.report) plan.memory = memory.report;
+  const all = sortDiagnostics([...diagnostics, ...memory.diagnostics]);
+  plan.diagnostics = all;
+  if (hasErrors(all)) return { ok: false, diagnostics: all, sources: resolved.sources, resolved, plan };
+  return { ok: true, plan, resolved, derived, diagnostics: all, sources: resolved.sources };
 }

@@ -16,9 +16,11 @@ describe('rlstack plan', () => {
   it('prints the 64-node placement of intellect3 and exits 0', () => {
     const r = rlstack(['plan', 'presets/intellect3.toml']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('nodes 0-43 (44)');
-    expect(r.stdout).toContain('nodes 44-59 (16)');
-    expect(r.stdout).toMatch(/45-59 \(15\)\s+TTTTTTTT\s+trainer/);
+    expect(r.stdout).toContain('nodes 0-47 (48)');
+    expect(r.stdout).toContain('nodes 48-63 (16)');
+    expect(r.stdout).toMatch(/49-63 \(15\)\s+TTTTTTTT\s+trainer/);
+    expect(r.stdout).toMatch(/cpu 0-28 \(29\)\s+-\s+env_server\+sandboxes/);
+    expect(r.stdout).toMatch(/trainer GPU\s+47\.\d \/ 139\.8 GiB/);
     expect(r.stdout).not.toMatch(/\u001b\[/); // NO_COLOR: no escape codes
   });
 
@@ -28,13 +30,18 @@ describe('rlstack plan', () => {
     const plan = JSON.parse(r.stdout);
     expect(plan.run).toEqual({ name: 'intellect3', dir: '/shared/runs/intellect3', max_steps: 10000 });
     expect(plan.cluster).toMatchObject({ nodes: 64, gpus_per_node: 8, gpu: { id: 'h200', memory_gib: 139.8 } });
-    expect(plan.nodes).toHaveLength(64);
+    expect(plan.nodes).toHaveLength(64 + 30); // 64 GPU nodes and the 30-node CPU pool of the sandbox fleet
     expect(plan.nodes[0]).toMatchObject({ index: 0, pool: 'default', host: null, roles: ['inference', 'router'], processes: ['inference-0', 'router'] });
     expect(plan.nodes[0].gpus[3]).toEqual({ index: 3, role: 'inference', process: 'inference-0' });
     for (const key of ['name', 'role', 'node', 'gpus', 'ports', 'after', 'ready']) expect(plan.processes[0]).toHaveProperty(key);
-    expect(plan.roles.trainer).toMatchObject({ nodes: [44, 59], gpus: 128, dp_replicate: 2, dp_shard: 32, ep: 8, cp: 2 });
-    expect(plan.roles.inference).toMatchObject({ nodes: [0, 43], gpus: 352, replicas: 44, tp: 8, engines_per_node: 1 });
-    expect(plan.roles.orchestrator).toMatchObject({ node: 44 });
+    expect(plan.roles.trainer).toMatchObject({ nodes: [48, 63], gpus: 128, dp_replicate: 2, dp_shard: 32, ep: 8, cp: 2 });
+    expect(plan.roles.inference).toMatchObject({ nodes: [0, 47], gpus: 384, replicas: 48, tp: 8, engines_per_node: 1 });
+    expect(plan.roles.orchestrator).toMatchObject({ node: 48 });
+    expect(plan.memory.trainer).toMatchObject({ capacity_gib: 139.8 });
+    for (const key of ['peak_gib', 'host_gib']) expect(plan.memory.trainer[key]).toBeGreaterThan(0);
+    for (const key of ['params', 'grads', 'optimizer', 'activations', 'logits', 'buffers']) expect(plan.memory.trainer.breakdown_gib).toHaveProperty(key);
+    for (const key of ['weights_gib', 'kv_cache_gib', 'kv_tokens_per_replica', 'full_length_seqs_per_replica', 'inflight_per_replica']) expect(plan.memory.inference).toHaveProperty(key);
+    for (const key of ['run_dir_gib', 'checkpoint_gib']) expect(plan.memory.disk).toHaveProperty(key);
     expect(plan.roles.sandboxes).toHaveProperty('slots');
     expect(plan.roles.sandboxes).toHaveProperty('demand');
     expect(Array.isArray(plan.diagnostics)).toBe(true);
@@ -70,7 +77,8 @@ describe('other commands', () => {
   it('explain: value and origin; derived values say how', () => {
     const r = rlstack(['explain', 'presets/intellect3.toml', 'trainer.cp']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('trainer.cp = 2\n  from: presets/intellect3.toml:53:6');
+    const line = readFileSync(join(ROOT, 'presets', 'intellect3.toml'), 'utf8').split('\n').findIndex((l) => l.startsWith('cp = 2')) + 1;
+    expect(r.stdout).toContain(`trainer.cp = 2\n  from: presets/intellect3.toml:${line}:6`);
     const auto = rlstack(['explain', 'presets/i3-mini.toml', 'trainer.dp_replicate']);
     expect(auto.stdout).toContain('from: default');
     const derived = rlstack(['explain', 'presets/tiny.toml', 'orchestrator.max_tokens']);

@@ -147,8 +147,9 @@ describe('plan on the bad-input cases', () => {
 // ---------------------------------------------------------------------------------------------- generated garbage
 
 describe('plan on generated garbage', () => {
-  const preset = fs.readFileSync(presetFile('intellect3'));
-  const section = preset.indexOf('§'); // a two-byte UTF-8 character: cut after its first byte
+  // the preset plus a comment with a two-byte UTF-8 character, so one cut can split it after its first byte
+  const preset = Buffer.concat([fs.readFileSync(presetFile('intellect3')), Buffer.from('# § the end\n')]);
+  const section = preset.lastIndexOf(Buffer.from('§'));
   const offsets = [1, 10, 60, 777, 1900, 2600, 3700, 5000, preset.length - 2, section + 1];
 
   /** In-process verdict on the same bytes (first error code, or undefined when the spec is valid). */

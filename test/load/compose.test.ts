@@ -38,7 +38,7 @@ describe('extends', () => {
     const loaded = loadSpec(join(dir, 'spec.toml'), { cwd: dir });
     expect(loaded.diagnostics).toEqual([]);
     const o = (loaded.raw as { orchestrator: Record<string, number> }).orchestrator;
-    expect(o).toMatchObject({ batch_size: 64, group_size: 4, max_inflight: 512 });
+    expect(o).toMatchObject({ batch_size: 64, group_size: 4, max_inflight: 384 });
     expect(describeOrigin(loaded.provenance.get('orchestrator.group_size'))).toBe('mid/mid.toml:3:14');
   });
 });

@@ -2,9 +2,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listPresets, presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
+import { derive } from '../../src/compiler/plan/derive.js';
+import { resolveSpec } from '../../src/compiler/resolve.js';
 import type { LaunchPlan } from '../../src/compiler/plan/types.js';
 import { nodeMap } from '../../src/cli/render-plan.js';
 import { workspace } from '../helpers.js';
+
+function derivedOf(path: string, sets: string[] = []) {
+  const result = resolveSpec(path, { sets });
+  if (!result.ok) throw new Error(result.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  return derive(result.resolved.spec);
+}
 
 function planOf(path: string, sets: string[] = []): LaunchPlan {
   const result = planSpec(path, { sets });
@@ -17,12 +25,12 @@ describe('the intellect3 preset', () => {
 
   it('pins the derived figures', () => {
     expect(plan.cluster).toMatchObject({ nodes: 64, gpus_per_node: 8, gpu: { id: 'h200', memory_gib: 139.8 } });
-    expect(plan.roles.inference).toMatchObject({ pool: 'default', nodes: [0, 43], gpus: 352, replicas: 44, tp: 8, engines: 44, engines_per_node: 1, world_size: 352, router_node: 0 });
-    expect(plan.roles.trainer).toMatchObject({ pool: 'default', nodes: [44, 59], gpus: 128, dp_replicate: 2, dp_shard: 32, cp: 2, ep: 8, master_node: 44 });
-    expect(plan.roles.orchestrator).toEqual({ node: 44, pool: 'default' });
-    expect(plan.roles.sandboxes).toMatchObject({ provider: 'docker', pool: 'default', nodes: [60, 63] });
+    expect(plan.roles.inference).toMatchObject({ pool: 'default', nodes: [0, 47], gpus: 384, replicas: 48, tp: 8, engines: 48, engines_per_node: 1, world_size: 384, router_node: 0 });
+    expect(plan.roles.trainer).toMatchObject({ pool: 'default', nodes: [48, 63], gpus: 128, dp_replicate: 2, dp_shard: 32, cp: 2, ep: 8, master_node: 48 });
+    expect(plan.roles.orchestrator).toEqual({ node: 48, pool: 'default' });
+    expect(plan.roles.sandboxes).toMatchObject({ provider: 'docker', pool: 'cpu', nodes: [0, 29] });
     // prime-rl's NCCL weight broadcast group: every inference GPU plus trainer rank 0.
-    expect(plan.weights).toEqual({ broadcast: 'nccl', inference_world_size: 352 });
+    expect(plan.weights).toEqual({ broadcast: 'nccl', inference_world_size: 384 });
     expect(plan.model).toMatchObject({ arch: 'glm4_moe-106b-a12b', seq_len: 73728 });
   });
 
@@ -31,18 +39,19 @@ describe('the intellect3 preset', () => {
     expect(byName.get('inference-0')).toMatchObject({ node: 0, gpus: [0, 1, 2, 3, 4, 5, 6, 7], ports: [8100], ready: 'http /health', order: 0 });
     expect(byName.get('router')).toMatchObject({ node: 0, ports: [8000, 29000], order: 1 });
     const orchestrator = byName.get('orchestrator')!;
-    expect(orchestrator.node).toBe(44);
+    expect(orchestrator.node).toBe(48);
     expect(orchestrator.after).toContain('inference-43');
     expect(orchestrator.after).toContain('router');
-    expect(orchestrator.after).toContain('env-train-swe');
-    expect(byName.get('trainer-0')).toMatchObject({ node: 44, ports: [29500, 29501], after: ['orchestrator'] });
+    expect(orchestrator.after).toContain('env-train-swe-28');
+    expect(byName.get('trainer-0')).toMatchObject({ node: 48, ports: [29500, 29501], after: ['orchestrator'] });
     expect(byName.get('trainer-15')!.command).toContain('--node-rank=15');
     expect(byName.get('trainer-15')!.command).toContain('--nnodes=16');
-    expect(byName.get('env-train-math')).toMatchObject({ node: 44, ports: [5000] });
-    // sandboxed environments run on fleet nodes, next to their Docker
-    expect(byName.get('env-train-swe')!.node).toBeGreaterThanOrEqual(60);
-    expect(byName.get('env-train-code')!.node).toBeGreaterThanOrEqual(60);
-    expect(byName.get('env-train-swe')!.node).not.toBe(byName.get('env-train-code')!.node);
+    expect(byName.get('env-train-math')).toMatchObject({ node: 48, ports: [5000] });
+    // sandboxed environments run on fleet nodes (the CPU pool: global nodes 64-93), next to their Docker;
+    // the 29 shards of swe each get a node of their own
+    const fleetNodes = ['env-train-code', ...Array.from({ length: 29 }, (_, k) => `env-train-swe-${k}`)].map((n) => byName.get(n)!.node);
+    for (const node of fleetNodes) expect(plan.nodes[node]!.pool).toBe('cpu');
+    expect(new Set(fleetNodes).size).toBe(30);
   });
 
   it('never passes a secret value, and gives secrets only to the roles that are named', () => {
@@ -98,8 +107,8 @@ export function assertPlanInvariants(plan: LaunchPlan): void {
 describe('placement', () => {
   it('puts inference first, then the trainer, then the fleet; the orchestrator on the last inference node when asked', () => {
     const plan = planOf(presetPath('intellect3'), ['orchestrator.placement=inference']);
-    expect(plan.roles.orchestrator.node).toBe(43);
-    expect(plan.processes.find((p) => p.name === 'env-train-math')!.node).toBe(43);
+    expect(plan.roles.orchestrator.node).toBe(47);
+    expect(plan.processes.find((p) => p.name === 'env-train-math')!.node).toBe(47);
     assertPlanInvariants(plan);
   });
 
@@ -134,6 +143,8 @@ name = "Qwen/Qwen3-4B"
 nodes = 2
 [inference]
 tp = 2
+[orchestrator]
+max_inflight = 64
 [[environments]]
 name = "code"
 taskset = "i3_code"
@@ -165,23 +176,24 @@ nodes = 2
   });
 
   it('resolves ep = "auto" as prime-rl does: min(world / dp_replicate, 8)', () => {
-    expect(planOf(presetPath('intellect3'), ['trainer.ep="auto"']).roles.trainer.ep).toBe(8);
-    const twoGpus = planOf(presetPath('i3-mini'), ['trainer.nodes=1', 'trainer.ep="auto"', 'trainer.cp=1', 'trainer.dp_replicate=4']);
-    expect(twoGpus.roles.trainer.ep).toBe(2);
-    expect(planOf(presetPath('single-node')).roles.trainer.ep).toBe(1); // dense model
+    expect(derivedOf(presetPath('intellect3'), ['trainer.ep="auto"']).trainerParallelism.ep).toBe(8);
+    const replicated = derivedOf(presetPath('i3-mini'), ['trainer.ep="auto"', 'trainer.cp=1', 'trainer.dp_replicate=4']);
+    expect(replicated.trainerParallelism.ep).toBe(2);
+    expect(derivedOf(presetPath('single-node')).trainerParallelism.ep).toBe(1); // dense model
   });
 });
 
 describe('scale', () => {
   for (const nodes of [64, 1024]) {
     it(`draws the node map of ${nodes} nodes in at most 40 lines`, () => {
-      const plan = planOf(presetPath('intellect3'), [`cluster.nodes=${nodes}`, `trainer.nodes=${nodes / 4}`, `inference.nodes=${nodes - nodes / 4 - 4}`]);
+      const trainer = nodes / 4;
+      const plan = planOf(presetPath('intellect3'), [`cluster.nodes=${nodes}`, `trainer.nodes=${trainer}`, `inference.nodes=${nodes - trainer}`]);
       const lines = nodeMap(plan);
       expect(lines.length).toBeLessThanOrEqual(40);
-      expect(plan.nodes).toHaveLength(nodes);
+      expect(plan.nodes).toHaveLength(nodes + 30);
       // every node appears in exactly one line: single indices count 1, ranges say how many they hold
-      const covered = lines.reduce((sum, line) => sum + Number(/^\S+ \((\d+)\)/.exec(line)?.[1] ?? 1), 0);
-      expect(covered).toBe(nodes);
+      const covered = lines.reduce((sum, line) => sum + Number(/^(?:cpu )?\S+ \((\d+)\)/.exec(line)?.[1] ?? 1), 0);
+      expect(covered).toBe(nodes + 30);
     });
   }
 });

@@ -265,6 +265,35 @@ function swigluParams(hidden: number, intermediate: number): number {
   return 3 * hidden * intermediate;
 }
 
+/** Parameters of one layer by part, and how many layers of each kind: the unit the memory model shards. */
+export interface LayerParameters {
+  denseLayers: number;
+  moeLayers: number;
+  attention: number;
+  norms: number;
+  denseMlp: number;
+  /** All routed experts of one MoE layer. */
+  routedExperts: number;
+  sharedExperts: number;
+  router: number;
+}
+
+export function layerParameters(a: ModelArchitecture): LayerParameters {
+  const moe = isMoe(a);
+  const denseLayers = moe ? Math.min(a.firstKDense, a.layers) : a.layers;
+  const expert = swigluParams(a.hidden, a.moeIntermediate);
+  return {
+    denseLayers,
+    moeLayers: a.layers - denseLayers,
+    attention: attentionParams(a),
+    norms: 2 * a.hidden,
+    denseMlp: swigluParams(a.hidden, a.intermediate),
+    routedExperts: moe ? a.experts * expert : 0,
+    sharedExperts: moe ? a.sharedExperts * expert : 0,
+    router: moe ? a.experts * a.hidden + (a.modelType === 'glm4_moe' ? a.experts : 0) : 0,
+  };
+}
+
 export function countParameters(a: ModelArchitecture): ParameterCounts {
   const moe = isMoe(a);
   const denseLayers = moe ? Math.min(a.firstKDense, a.layers) : a.layers;

@@ -39,6 +39,7 @@ export const RULES: readonly Rule[] = [
   environments.environmentNamesUnique,
   environments.trainEnvironmentPresent,
   environments.sandboxedEnvironmentsHaveAFleet,
+  environments.shardsSpreadOverTheFleet,
   envVars.envVarNamesValid,
   envVars.secretsValid,
 ];

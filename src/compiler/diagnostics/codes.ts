@@ -7,7 +7,8 @@
  *   RS13xx inference                          RS14xx orchestrator
  *   RS15xx weight transfer                    RS16xx environments
  *   RS17xx sandbox fleet                      RS18xx env vars and secrets
- *   RS19xx placement (nodes and GPUs)         RS9xxx internal errors (a bug in rlstack)
+ *   RS19xx placement (nodes and GPUs)         RS20xx memory and capacity (will it fit?)
+ *   RS25xx prime-rl extra tables               RS9xxx internal errors (a bug in rlstack)
  */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -84,6 +85,7 @@ export const CODES = {
   RS1602: { severity: 'error', title: 'no train environment' },
   RS1603: { severity: 'error', title: 'reserved environment name' },
   RS1604: { severity: 'error', title: 'sandboxed environment without a sandbox provider' },
+  RS1605: { severity: 'warning', title: 'environment shards that do not spread' },
 
   RS1701: { severity: 'error', title: 'docker sandbox fleet has no nodes' },
   RS1702: { severity: 'warning', title: 'sandbox fleet configured but unused' },
@@ -97,6 +99,23 @@ export const CODES = {
 
   RS1901: { severity: 'error', title: 'nodes of a pool are over-subscribed' },
   RS1902: { severity: 'error', title: 'GPUs of a node are over-subscribed' },
+
+  RS2001: { severity: 'error', title: 'trainer does not fit in GPU memory' },
+  RS2002: { severity: 'error', title: 'trainer node does not fit in host memory' },
+  RS2003: { severity: 'error', title: 'run dir does not fit on disk' },
+  RS2004: { severity: 'error', title: 'inference does not fit in GPU memory' },
+  RS2005: { severity: 'warning', title: 'KV cache cannot hold the rollouts in flight' },
+  RS2007: { severity: 'info', title: 'memory estimate extrapolated' },
+  RS2008: { severity: 'error', title: 'sandbox fleet node over capacity' },
+  RS2009: { severity: 'warning', title: 'memory nearly full' },
+
+  RS2501: { severity: 'error', title: 'unknown key in a prime-rl extra table' },
+  RS2502: { severity: 'error', title: 'extra table overrides a key the spec sets' },
+  RS2503: { severity: 'warning', title: 'extra table repeats a value the spec sets' },
+  RS2504: { severity: 'error', title: 'extra table sets a key rlstack manages at start' },
+  RS2505: { severity: 'error', title: 'wrong type in a prime-rl extra table' },
+  RS2506: { severity: 'error', title: 'environment args override a key rlstack sets' },
+  RS2507: { severity: 'warning', title: 'extra table of a component the run does not start' },
 
   RS9001: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

@@ -7,7 +7,6 @@
 import { countParameters } from '../catalog/models.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ResolvedSpec } from '../resolve.js';
-import type { EnvironmentSpec } from '../spec/schema.js';
 import { engineCommand, engineEnv } from '../../runtime/components/inference.js';
 import { envServerCommand, envServerEnv, envServerName } from '../../runtime/components/env-server.js';
 import { orchestratorCommand, orchestratorEnv } from '../../runtime/components/orchestrator.js';
@@ -17,6 +16,7 @@ import { secretsFor } from '../../runtime/components/common.js';
 import { DEFAULT_POOL, type Derived } from './derive.js';
 import { derivePorts } from './ports.js';
 import { boxDemand, slotsPerNode } from './sandbox-capacity.js';
+import { environmentSources, type Source } from './sources.js';
 import type { LaunchPlan, PlanNode, PlanProcess } from './types.js';
 import { RLSTACK_VERSION } from '../../version.js';
 
@@ -151,7 +151,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
     spec.orchestrator.placement === 'inference' && inferencePlacements.length
       ? inferencePlacements[inferencePlacements.length - 1]!.node
       : trainerPlacements[0]?.node ?? nodes[0]!;
-  const ordered = [...spec.environments.filter((e) => e.split === 'train'), ...spec.environments.filter((e) => e.split === 'eval')];
+  const ordered = environmentSources(spec);
   const fleetAssignment = assignToFleet(ordered, fleetNodes, boxDemand(spec));
   const envServers: LaunchPlan['roles']['env_servers'] = [];
   ordered.forEach((env, i) => {
@@ -170,13 +170,13 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         ready: 'tcp',
         order: 0,
         command: envServerCommand(env),
-        env: envServerEnv(spec, env.runtime === 'sandbox'),
+        env: envServerEnv(spec, env.environment.runtime === 'sandbox'),
         secrets: secretsFor(spec, 'env_servers'),
       },
       node,
       null,
     );
-    envServers.push({ name: env.name, split: env.split, node: node.index, port, sandboxed });
+    envServers.push({ name: env.name, environment: env.environment.name, split: env.split, weight: env.weight, node: node.index, port, sandboxed });
   });
 
   const orchestrator = add(
@@ -307,14 +307,14 @@ function joinRunDir(outputDir: string, name: string): string {
 }
 
 /**
- * One sandboxed environment's env server lives on one fleet node: assign the largest demand first to the
- * node with the least demand so far.
+ * One sandboxed source's env server lives on one fleet node: assign the largest demand first to the node
+ * with the least demand so far (shards of one environment thus spread over nodes).
  */
-function assignToFleet(envs: EnvironmentSpec[], fleet: PlanNode[], demand: Map<string, number>): Map<string, PlanNode> {
+function assignToFleet(sources: Source[], fleet: PlanNode[], demand: Map<string, number>): Map<string, PlanNode> {
   const assignment = new Map<string, PlanNode>();
   if (fleet.length === 0) return assignment;
   const load = fleet.map(() => 0);
-  const sandboxed = envs.filter((e) => e.runtime === 'sandbox');
+  const sandboxed = sources.filter((s) => s.environment.runtime === 'sandbox');
   const byDemand = [...sandboxed].sort((a, b) => (demand.get(b.name) ?? 0) - (demand.get(a.name) ?? 0));
   for (const env of byDemand) {
     let best = 0;

@@ -4,6 +4,7 @@
  */
 import type { Spec } from '../spec/schema.js';
 import type { Pool } from './derive.js';
+import { environmentSources, type Source } from './sources.js';
 
 /** Linux caps a bridge at 1024 ports; restricted mode puts every box on one. */
 export const MAX_BOXES_PER_BRIDGE = 1023;
@@ -35,15 +36,15 @@ export function slotsPerNode(spec: Spec, pool: Pool): NodeSlots {
   return { slots: Math.min(byCpu, byMemory, byDisk, byNetwork), byCpu, byMemory, byDisk, byNetwork };
 }
 
-/** Live boxes per sandboxed train environment at `max_inflight` episodes in flight (Little's law). */
+/** Live boxes per sandboxed train source at `max_inflight` episodes in flight (Little's law), by source name. */
 export function boxDemand(spec: Spec): Map<string, number> {
-  const train = spec.environments.filter((e) => e.split === 'train');
-  const share = (e: (typeof train)[number]) => e.weight * spec.orchestrator.group_size * e.episode_seconds;
-  const total = train.reduce((sum, e) => sum + share(e), 0);
+  const train = environmentSources(spec).filter((s) => s.split === 'train');
+  const share = (s: Source) => s.weight * spec.orchestrator.group_size * s.environment.episode_seconds;
+  const total = train.reduce((sum, s) => sum + share(s), 0);
   const demand = new Map<string, number>();
-  for (const e of train) {
-    if (e.runtime !== 'sandbox' || total === 0) continue;
-    demand.set(e.name, Math.ceil((spec.orchestrator.max_inflight * share(e)) / total));
+  for (const s of train) {
+    if (s.environment.runtime !== 'sandbox' || total === 0) continue;
+    demand.set(s.name, Math.ceil((spec.orchestrator.max_inflight * share(s)) / total));
   }
   return demand;
 }

@@ -65,9 +65,12 @@ export interface LaunchPlan {
     trainer: NodeRange & { gpus: number; dp_replicate: number; dp_shard: number; ep: number; cp: number; micro_batches: number; master_node: number };
     inference: (NodeRange & { gpus: number; replicas: number; tp: number; engines: number; engines_per_node: number; nodes_per_replica: number; world_size: number; router_node: number }) | null;
     orchestrator: { node: number; pool: string };
-    env_servers: { name: string; split: string; node: number; port: number; sandboxed: boolean }[];
+    /** One per orchestrator source: an environment, or one shard of it. */
+    env_servers: { name: string; environment: string; split: string; weight: number; node: number; port: number; sandboxed: boolean }[];
     sandboxes: (NodeRange & { provider: string; slots: number; demand: number }) | null;
   };
   weights: { broadcast: 'nccl' | 'filesystem'; inference_world_size: number };
+  /** Absent when the model's shape or the GPU type is unknown (the rules already said so). */
+  memory?: import('../memory/report.js').MemoryReport;
   diagnostics: import('../diagnostics/diagnostic.js').Diagnostic[];
 }

@@ -2,19 +2,20 @@
  * One verifiers env server per environment. Unsandboxed ones run beside the orchestrator; sandboxed ones
  * (docker) on a fleet node next to its Docker, reached through `serve.address`.
  */
-import type { EnvironmentSpec, Spec } from '../../compiler/spec/schema.js';
+import type { Source } from '../../compiler/plan/sources.js';
+import type { Spec } from '../../compiler/spec/schema.js';
 import { COMMON_ENV_DEFAULTS, mergeEnv, UV_RUN } from './common.js';
 
-export function envServerName(env: EnvironmentSpec): string {
-  return `env-${env.split}-${env.name}`;
+export function envServerName(source: Pick<Source, 'name' | 'split'>): string {
+  return `env-${source.split}-${source.name}`;
 }
 
-export function envServerConfig(env: EnvironmentSpec): string {
-  return `configs/envs/${env.split}/${env.name}.toml`;
+export function envServerConfig(source: Pick<Source, 'name' | 'split'>): string {
+  return `configs/envs/${source.split}/${source.name}.toml`;
 }
 
-export function envServerCommand(env: EnvironmentSpec): string[] {
-  return [...UV_RUN, 'env-server', '@', envServerConfig(env)];
+export function envServerCommand(source: Pick<Source, 'name' | 'split'>): string[] {
+  return [...UV_RUN, 'env-server', '@', envServerConfig(source)];
 }
 
 /** prime-rl gives env servers the orchestrator's env; sandboxed ones also get [sandboxes.env]. */

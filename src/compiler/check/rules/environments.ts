@@ -1,5 +1,6 @@
 /** Environments and the sandbox fleet that runs their code. */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { environmentSources } from '../../plan/sources.js';
 import { report, type Rule } from '../context.js';
 
 export const environmentNamesUnique: Rule = (ctx) => {
@@ -55,6 +56,29 @@ export const sandboxedEnvironmentsHaveAFleet: Rule = (ctx) => {
         hint: 'use "restricted" with an allow list unless the code is trusted',
       }),
     );
+  }
+  return out;
+};
+
+export const shardsSpreadOverTheFleet: Rule = (ctx) => {
+  const out: Diagnostic[] = [];
+  const fleet = ctx.spec.sandboxes.provider === 'docker' ? ctx.spec.sandboxes.nodes : 0;
+  ctx.spec.environments.forEach((env, i) => {
+    if (env.shards === 1) return;
+    const path = `environments[${i}].shards`;
+    if (env.runtime !== 'sandbox' || ctx.spec.sandboxes.provider !== 'docker') {
+      out.push(report(ctx, 'RS1605', path, { message: `environment ${env.name} has ${env.shards} shards, but only sandboxed environments on a docker fleet are spread over nodes: all its env servers would run beside the orchestrator`, hint: 'remove shards, or run the environment in docker sandboxes' }));
+    } else if (env.shards > fleet) {
+      out.push(report(ctx, 'RS1605', path, { message: `environment ${env.name} has ${env.shards} shards but the fleet has ${fleet} nodes: shards will share nodes and their boxes`, hint: `sandboxes.nodes ≥ ${env.shards}` }));
+    }
+  });
+  const names = new Map<string, string>();
+  for (const source of environmentSources(ctx.spec)) {
+    const other = names.get(source.name);
+    if (other !== undefined && other !== source.environment.name) {
+      out.push(report(ctx, 'RS1601', `environments[${source.environmentIndex}].name`, { message: `the shard source "${source.name}" of environment ${other} collides with environment ${source.environment.name}`, hint: 'rename one of them' }));
+    }
+    names.set(source.name, source.environment.name);
   }
   return out;
 };
