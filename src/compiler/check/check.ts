@@ -7,6 +7,7 @@ import type { Rule, RuleContext } from './context.js';
 import * as cluster from './rules/cluster.js';
 import * as envVars from './rules/env-vars.js';
 import * as environments from './rules/environments.js';
+import * as extra from './rules/extra.js';
 import * as inference from './rules/inference.js';
 import * as model from './rules/model.js';
 import * as orchestrator from './rules/orchestrator.js';
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   environments.shardsSpreadOverTheFleet,
   envVars.envVarNamesValid,
   envVars.secretsValid,
+  extra.extraTablesValid,
 ];
 
 export function checkSpec(ctx: RuleContext): Diagnostic[] {
