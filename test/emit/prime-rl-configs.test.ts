@@ -337,10 +337,12 @@ nodes = 0
           // on a fleet node: bind every interface there; the orchestrator learns the host at start
           expect(server.serve.address).toBe(`tcp://*:${s.port}`);
           expect(sources[i].serve).toBeUndefined();
-          const o2 = overrides.find((x) => x.name === s.name)!;
           const j = (s.split === 'train' ? o.train.source : o.eval.source).findIndex((x: Any) => x.name === s.name);
-          expect(o2.words).toEqual([`--${s.split}.source.${j}.serve.address`, `tcp://\${${o2.variable}}:${s.port}`]);
-          expect(o2.node).toBe(s.node);
+          const words = [`--${s.split}.source.${j}.serve.address`, `tcp://\${RLSTACK_HOST:${s.node}}:${s.port}`];
+          expect(overrides).toContainEqual(words);
+          // and the orchestrator's command line carries exactly these words
+          const command = plan.processes.find((p) => p.name === 'orchestrator')!.command.join(' ');
+          expect(command).toContain(words.join(' '));
         }
       });
     }
@@ -416,7 +418,7 @@ HF_TOKEN = ["trainer", "inference"]
           expect(f.content).not.toMatch(/env_vars/);
           // every address is loopback or a wildcard bind
           for (const m of f.content.matchAll(/(?:tcp|https?):\/\/([^:/"\s]+)/g)) {
-            expect(m[1], f.path).toMatch(/^(127\.0\.0\.1|\*|0\.0\.0\.0|\$\{RLSTACK_ENV_ADDR_[A-Z0-9_]+\})$/);
+            expect(m[1], f.path).toMatch(/^(127\.0\.0\.1|\*|0\.0\.0\.0|\$\{RLSTACK_HOST)$/);
           }
         }
       }

@@ -95,6 +95,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
   // Inference engines (order 0) and the router (order 1) on the first inference node.
   const layout = derived.inferenceLayout;
   const engineNames: string[] = [];
+  const engines: { node: number; port: number }[] = [];
   inferencePlacements.forEach((placement, i) => {
     for (let k = 0; k < layout.enginesPerNode; k++) {
       const gpus = placement.gpus.slice(k * layout.tp, (k + 1) * layout.tp);
@@ -103,7 +104,12 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
       const slot = spec.inference.expert_parallel
         ? {
             port: ports.backend + k,
-            dpGroup: { size: layout.nodesPerReplica * layout.enginesPerNode, rank: (i % layout.nodesPerReplica) * layout.enginesPerNode + k, rpcPort: ports.dataParallelRpc },
+            dpGroup: {
+              size: layout.nodesPerReplica * layout.enginesPerNode,
+              rank: (i % layout.nodesPerReplica) * layout.enginesPerNode + k,
+              rpcPort: ports.dataParallelRpc,
+              headNode: inferencePlacements[i - (i % layout.nodesPerReplica)]!.node.index,
+            },
           }
         : { port: ports.backend + k };
       add(
@@ -123,6 +129,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         placement.node,
         'inference',
       );
+      engines.push({ node: placement.node.index, port: slot.port });
     }
   });
   const routerNode = inferencePlacements[0]?.node;
@@ -137,7 +144,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         after: [],
         ready: 'http /health',
         order: 1,
-        command: routerCommand(spec, ports.router, ports.routerMetrics),
+        command: routerCommand(spec, ports.router, ports.routerMetrics, engines),
         env: routerEnv(spec),
         secrets: secretsFor(spec, 'inference'),
       },
@@ -189,7 +196,14 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
       after: [...engineNames, ...(routerNode ? ['router'] : []), ...ordered.map(envServerName)],
       ready: 'process',
       order: 2,
-      command: orchestratorCommand({ inference: engineNames.length > 0, ncclBroadcast: derived.weightBroadcast === 'nccl' }),
+      command: orchestratorCommand({
+        ...(routerNode ? { router: { node: routerNode.index, port: ports.router } } : {}),
+        engines,
+        ...(derived.weightBroadcast === 'nccl' && trainerPlacements[0] ? { ncclMasterNode: trainerPlacements[0].node.index } : {}),
+        remoteEnvServers: ordered
+          .map((source, i) => ({ split: source.split, sourceIndex: source.sourceIndex, node: envServers[i]!.node, port: envServers[i]!.port }))
+          .filter((e) => e.node !== orchestratorNode.index),
+      }),
       env: orchestratorEnv(spec),
       secrets: secretsFor(spec, 'orchestrator'),
     },
@@ -208,7 +222,14 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         after: [orchestrator.name],
         ready: 'process',
         order: 3,
-        command: trainerCommand({ nodes: trainerPlacements.length, gpusPerNode: placement.gpus.length, nodeRank: rank, rendezvousPort: ports.rendezvous, zmqRollouts: true }),
+        command: trainerCommand({
+          nodes: trainerPlacements.length,
+          gpusPerNode: placement.gpus.length,
+          nodeRank: rank,
+          rendezvousPort: ports.rendezvous,
+          masterNode: trainerPlacements[0]!.node.index,
+          orchestratorNode: orchestratorNode.index,
+        }),
         env: trainerEnv(spec, placement.gpus),
         secrets: secretsFor(spec, 'trainer'),
       },

@@ -13,6 +13,8 @@ export interface Source {
   /** Index of the environment in spec.environments. */
   environmentIndex: number;
   split: 'train' | 'eval';
+  /** Position within its split's source list (prime-rl's `train.source.<j>` / `eval.source.<j>`). */
+  sourceIndex: number;
   weight: number;
   shard: number;
   shards: number;
@@ -21,6 +23,7 @@ export interface Source {
 export function environmentSources(spec: Spec): Source[] {
   const sources: Source[] = [];
   for (const split of ['train', 'eval'] as const) {
+    let sourceIndex = 0;
     spec.environments.forEach((environment, environmentIndex) => {
       if (environment.split !== split) return;
       const shards = environment.shards;
@@ -30,6 +33,7 @@ export function environmentSources(spec: Spec): Source[] {
           environment,
           environmentIndex,
           split,
+          sourceIndex: sourceIndex++,
           weight: environment.weight / shards,
           shard,
           shards,

@@ -7,17 +7,23 @@ import type { SecretRole, Spec } from '../../compiler/spec/schema.js';
 
 export const UV_RUN = ['uv', 'run', '--no-sync'] as const;
 
-/** Filled in by node.sh at start: host names are only known inside the allocation. */
+/**
+ * Words node.sh fills in at start (docs/runtime.md): host names are only known inside the allocation, so
+ * the plan names a host by its node index and the run's folders by variable.
+ */
 export const RUNTIME = {
-  masterAddr: '${RLSTACK_MASTER_ADDR}',
-  orchestratorAddr: '${RLSTACK_ORCHESTRATOR_ADDR}',
-  routerUrl: '${RLSTACK_ROUTER_URL}',
-  adminUrls: '${RLSTACK_ADMIN_URLS}',
-  engineUrls: '${RLSTACK_ENGINE_URLS}',
-  replicaHead: '${RLSTACK_REPLICA_HEAD}',
   runId: '${RLSTACK_RUN_ID}',
   logDir: '${RLSTACK_LOG_DIR}',
+  artifacts: '${RLSTACK_ARTIFACTS}',
 } as const;
+
+/** The host of plan node `node` (global index), e.g. `${RLSTACK_HOST:12}`. */
+export function hostOf(node: number): string {
+  return `\${RLSTACK_HOST:${node}}`;
+}
+
+/** Every runtime reference in a word: `${RLSTACK_NAME}` or `${RLSTACK_HOST:N}`. */
+export const RUNTIME_REFERENCE = /\$\{(RLSTACK_[A-Z_]+)(?::(\d+))?\}/g;
 
 export const COMMON_ENV_DEFAULTS: Readonly<Record<string, string>> = {
   CUDA_DEVICE_ORDER: 'PCI_BUS_ID',

@@ -4,7 +4,7 @@
  */
 import type { Source } from '../../compiler/plan/sources.js';
 import type { Spec } from '../../compiler/spec/schema.js';
-import { COMMON_ENV_DEFAULTS, mergeEnv, UV_RUN } from './common.js';
+import { COMMON_ENV_DEFAULTS, mergeEnv, RUNTIME, UV_RUN } from './common.js';
 
 export function envServerName(source: Pick<Source, 'name' | 'split'>): string {
   return `env-${source.split}-${source.name}`;
@@ -15,7 +15,7 @@ export function envServerConfig(source: Pick<Source, 'name' | 'split'>): string 
 }
 
 export function envServerCommand(source: Pick<Source, 'name' | 'split'>): string[] {
-  return [...UV_RUN, 'env-server', '@', envServerConfig(source)];
+  return [...UV_RUN, 'env-server', '@', `${RUNTIME.artifacts}/${envServerConfig(source)}`];
 }
 
 /** prime-rl gives env servers the orchestrator's env; sandboxed ones also get [sandboxes.env]. */

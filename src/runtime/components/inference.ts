@@ -1,7 +1,8 @@
 /** vLLM engines, started as prime-rl's multi-node template starts them: one bare engine per tp GPUs. */
 import type { Spec } from '../../compiler/spec/schema.js';
-import { COMMON_ENV_DEFAULTS, mergeEnv, RUNTIME, UV_RUN } from './common.js';
+import { COMMON_ENV_DEFAULTS, hostOf, mergeEnv, RUNTIME, UV_RUN } from './common.js';
 
+/** Path of the config within the compiled artifacts. */
 export const INFERENCE_CONFIG = 'configs/inference.toml';
 
 const INFERENCE_ENV_DEFAULTS = {
@@ -14,17 +15,17 @@ const INFERENCE_ENV_DEFAULTS = {
 export interface EngineSlot {
   port: number;
   /** Present when the engine is one rank of an expert-parallel DP group spanning nodes. */
-  dpGroup?: { size: number; rank: number; rpcPort: number };
+  dpGroup?: { size: number; rank: number; rpcPort: number; headNode: number };
 }
 
 export function engineCommand(slot: EngineSlot): string[] {
-  const cmd = [...UV_RUN, 'inference', '@', INFERENCE_CONFIG, '--server.host', '0.0.0.0', '--server.port', String(slot.port)];
+  const cmd = [...UV_RUN, 'inference', '@', `${RUNTIME.artifacts}/${INFERENCE_CONFIG}`, '--server.host', '0.0.0.0', '--server.port', String(slot.port)];
   if (slot.dpGroup) {
     cmd.push(
       '--vllm.data-parallel-size', String(slot.dpGroup.size),
       '--vllm.data-parallel-size-local', '1',
       '--vllm.data-parallel-rank', String(slot.dpGroup.rank),
-      '--vllm.data-parallel-address', RUNTIME.replicaHead,
+      '--vllm.data-parallel-address', hostOf(slot.dpGroup.headNode),
       '--vllm.data-parallel-rpc-port', String(slot.dpGroup.rpcPort),
       '--vllm.api-server-count', '1',
     );

@@ -1,7 +1,8 @@
 /** The FSDP2 trainer: one torchrun per trainer node, rendezvous at the first trainer node. */
 import type { Spec } from '../../compiler/spec/schema.js';
-import { COMMON_ENV_DEFAULTS, mergeEnv, RUNTIME, UV_RUN } from './common.js';
+import { COMMON_ENV_DEFAULTS, hostOf, mergeEnv, RUNTIME, UV_RUN } from './common.js';
 
+/** Path of the config within the compiled artifacts. */
 export const TRAINER_CONFIG = 'configs/trainer.toml';
 
 export interface TrainerRank {
@@ -9,8 +10,10 @@ export interface TrainerRank {
   gpusPerNode: number;
   nodeRank: number;
   rendezvousPort: number;
-  /** The orchestrator binds the ZMQ rollout transport; trainers connect to its host. */
-  zmqRollouts: boolean;
+  /** Node of trainer rank 0: the rendezvous endpoint. */
+  masterNode: number;
+  /** Node of the orchestrator, which binds the ZMQ rollout transport; trainers connect to its host. */
+  orchestratorNode: number;
 }
 
 export function trainerCommand(rank: TrainerRank): string[] {
@@ -20,15 +23,15 @@ export function trainerCommand(rank: TrainerRank): string[] {
     `--nnodes=${rank.nodes}`,
     `--nproc-per-node=${rank.gpusPerNode}`,
     `--node-rank=${rank.nodeRank}`,
-    `--rdzv-endpoint=${RUNTIME.masterAddr}:${rank.rendezvousPort}`,
+    `--rdzv-endpoint=${hostOf(rank.masterNode)}:${rank.rendezvousPort}`,
     `--rdzv-id=${RUNTIME.runId}`,
     `--log-dir=${RUNTIME.logDir}/trainer/torchrun`,
     '--tee=3',
     '--redirects=3',
     '--local-ranks-filter=0',
     '-m', 'prime_rl.trainer.rl.train',
-    '@', TRAINER_CONFIG,
-    ...(rank.zmqRollouts ? ['--rollout_transport.host', RUNTIME.orchestratorAddr] : []),
+    '@', `${RUNTIME.artifacts}/${TRAINER_CONFIG}`,
+    '--rollout_transport.host', hostOf(rank.orchestratorNode),
   ];
 }
 

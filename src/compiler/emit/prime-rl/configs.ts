@@ -25,6 +25,7 @@ import type { LaunchPlan } from '../../plan/types.js';
 import { isPlainTable } from '../../spec/key-path.js';
 import type { EnvironmentSpec, Spec } from '../../spec/schema.js';
 import { environmentSources, type Source } from '../../plan/sources.js';
+import { envServerAddressOverride } from '../../../runtime/components/orchestrator.js';
 import { INFERENCE_CONFIG } from '../../../runtime/components/inference.js';
 import { ORCHESTRATOR_CONFIG } from '../../../runtime/components/orchestrator.js';
 import { TRAINER_CONFIG } from '../../../runtime/components/trainer.js';
@@ -74,22 +75,16 @@ export function runDirOf(spec: Spec): string {
   return `${spec.run.output_dir.replace(/\/+$/, '')}/${spec.run.name}`;
 }
 
-function sourceIndexes(sources: readonly Source[]): number[] {
-  const seen = { train: 0, eval: 0 };
-  return sources.map((s) => seen[s.split]++);
-}
-
 /** The layout from the spec alone (before placement): what the check rules see. */
 export function layoutFromSpec(spec: Spec, derived: Derived): ConfigLayout {
   const ports = derivePorts(spec);
   const sources = environmentSources(spec);
-  const sourceIndex = sourceIndexes(sources);
   return {
     runDir: runDirOf(spec),
     envServers: sources.map((source, i) => ({
       source,
       index: i,
-      sourceIndex: sourceIndex[i]!,
+      sourceIndex: source.sourceIndex,
       port: ports.envServerBase + i,
       node: -1,
       colocated: !(source.environment.runtime === 'sandbox' && spec.sandboxes.provider === 'docker' && derived.sandboxNodes > 0),
@@ -103,11 +98,10 @@ export function layoutFromPlan(spec: Spec, derived: Derived, plan: LaunchPlan): 
   const orchestratorNode = plan.roles.orchestrator.node;
   const planned = plan.roles.env_servers.filter((s) => byName.has(`${s.split}/${s.name}`));
   const sources = planned.map((s) => byName.get(`${s.split}/${s.name}`)!);
-  const sourceIndex = sourceIndexes(sources);
   const remotePerNode = new Map<number, number>();
   for (const s of planned) if (s.node !== orchestratorNode) remotePerNode.set(s.node, (remotePerNode.get(s.node) ?? 0) + 1);
   const envServers = planned.map((s, i): EnvServerSlot => {
-    const slot: EnvServerSlot = { source: sources[i]!, index: i, sourceIndex: sourceIndex[i]!, port: s.port, node: s.node, colocated: s.node === orchestratorNode };
+    const slot: EnvServerSlot = { source: sources[i]!, index: i, sourceIndex: sources[i]!.sourceIndex, port: s.port, node: s.node, colocated: s.node === orchestratorNode };
     const pool = derived.pools.get(plan.nodes[s.node]?.pool ?? '');
     if (!slot.colocated && pool && spec.sandboxes.provider === 'docker') {
       slot.slots = Math.floor(slotsPerNode(spec, pool).slots / (remotePerNode.get(s.node) ?? 1));
@@ -120,40 +114,11 @@ export function layoutFromPlan(spec: Spec, derived: Derived, plan: LaunchPlan): 
 // ---------------------------------------------------------------------------------------------------------
 // Env-server addresses the orchestrator learns at start
 
-export interface EnvAddressOverride {
-  /** The source's name (the environment's, `-<k>` per shard). */
-  name: string;
-  /** Plan node of the env server (its host is the address). */
-  node: number;
-  port: number;
-  /** Variable node.sh sets to the env server node's address before it expands the words. */
-  variable: string;
-  /** CLI words appended to the orchestrator's command. */
-  words: [string, string];
-}
-
-/**
- * For each env server that does not run on the orchestrator's node (docker sandbox fleet): the orchestrator
- * override `--<split>.source.<j>.serve.address tcp://${RLSTACK_ENV_ADDR_<NAME>}:<port>`, where j is the
- * source's position in its own list and the variable holds the host (or IP) of the env server's node.
- */
-export function envAddressOverrides(layout: ConfigLayout): EnvAddressOverride[] {
-  const taken = new Set<string>();
-  const out: EnvAddressOverride[] = [];
-  for (const s of layout.envServers) {
-    if (s.colocated) continue;
-    let variable = `RLSTACK_ENV_ADDR_${s.source.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-    if (taken.has(variable)) variable = `${variable}_${s.index}`;
-    taken.add(variable);
-    out.push({
-      name: s.source.name,
-      node: s.node,
-      port: s.port,
-      variable,
-      words: [`--${s.source.split}.source.${s.sourceIndex}.serve.address`, `tcp://\${${variable}}:${s.port}`],
-    });
-  }
-  return out;
+/** The CLI words node.sh's orchestrator command carries for every env server on another node (plan.ts adds them). */
+export function envAddressOverrides(layout: ConfigLayout): [string, string][] {
+  return layout.envServers
+    .filter((s) => !s.colocated && s.node >= 0)
+    .map((s) => envServerAddressOverride({ split: s.source.split, sourceIndex: s.sourceIndex, node: s.node, port: s.port }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -389,7 +354,7 @@ function envServerTable(slot: EnvServerSlot, spec: Spec): ConfigTable {
   return c;
 }
 
-function header(component: Component, spec: Spec, remote: readonly EnvAddressOverride[] = []): string[] {
+function header(component: Component, spec: Spec, remote: readonly [string, string][] = []): string[] {
   const lines = [
     `# prime-rl ${component.replace('_', ' ')} config of run "${spec.run.name}", generated by rlstack for prime-rl ${PRIME_RL_REVISION}.`,
     '# Do not edit: change the spec and compile again. Host-free: addresses known only at run time are',
@@ -397,9 +362,9 @@ function header(component: Component, spec: Spec, remote: readonly EnvAddressOve
   ];
   if (remote.length > 0) {
     lines.push(
-      '# Env servers on other nodes (sandbox fleet) are reached through overrides node.sh adds at start, each',
-      '# RLSTACK_ENV_ADDR_<NAME> holding the address of that env server\'s node (plan roles.env_servers[].node):',
-      ...remote.map((o) => `#   ${o.words.join(' ')}`),
+      '# Env servers on other nodes (sandbox fleet) are reached through overrides on the orchestrator\'s command',
+      '# line, ${RLSTACK_HOST:<node>} being the host of that plan node:',
+      ...remote.map((words) => `#   ${words.join(' ')}`),
     );
   }
   return lines;
