@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { RLSTACK_VERSION } from '../version.js';
+import { compileCommand } from './commands/compile.js';
 import { explainCommand } from './commands/explain.js';
 import { planCommand } from './commands/plan.js';
 import { initCommand, presetsCommand } from './commands/presets.js';
@@ -39,6 +40,18 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(noColor())
     .action((spec: string, opts: { set: string[]; json?: boolean }) => {
       code = planCommand(spec, { set: opts.set, json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('compile')
+    .description('plan, then write every artifact (prime-rl configs, node plans, node.sh, job scripts) into a folder')
+    .argument('<spec>', 'spec file')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .addOption(setOption())
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action((spec: string, opts: { set: string[]; out: string; json?: boolean }) => {
+      code = compileCommand(spec, { set: opts.set, out: opts.out, json: Boolean(opts.json) }, io);
     });
 
   program

@@ -194,7 +194,8 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
       gpus: [],
       ports: [ports.rollouts, ports.rolloutsReady],
       after: [...engineNames, ...(routerNode ? ['router'] : []), ...ordered.map(envServerName)],
-      ready: 'process',
+      // it binds the ZMQ rollout transport once it is up: trainers on any node can probe that port
+      ready: 'tcp',
       order: 2,
       command: orchestratorCommand({
         ...(routerNode ? { router: { node: routerNode.index, port: ports.router } } : {}),

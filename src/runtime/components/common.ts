@@ -15,6 +15,7 @@ export const RUNTIME = {
   runId: '${RLSTACK_RUN_ID}',
   logDir: '${RLSTACK_LOG_DIR}',
   artifacts: '${RLSTACK_ARTIFACTS}',
+  runDir: '${RLSTACK_RUN_DIR}',
 } as const;
 
 /** The host of plan node `node` (global index), e.g. `${RLSTACK_HOST:12}`. */

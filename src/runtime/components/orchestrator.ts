@@ -30,7 +30,7 @@ export function envServerAddressOverride(e: EnvServerAddress): [string, string] 
 }
 
 export function orchestratorCommand(wiring: OrchestratorWiring): string[] {
-  const cmd = [...UV_RUN, 'orchestrator', '@', `${RUNTIME.artifacts}/${ORCHESTRATOR_CONFIG}`];
+  const cmd = [...UV_RUN, 'orchestrator', '@', `${RUNTIME.artifacts}/${ORCHESTRATOR_CONFIG}`, '--output-dir', RUNTIME.runDir];
   if (wiring.router) {
     cmd.push('--model.client.base-url', `http://${hostOf(wiring.router.node)}:${wiring.router.port}/v1`);
     cmd.push('--model.client.admin-base-url', ...wiring.engines.map((e) => `http://${hostOf(e.node)}:${e.port}/v1`));

@@ -31,6 +31,8 @@ export function trainerCommand(rank: TrainerRank): string[] {
     '--local-ranks-filter=0',
     '-m', 'prime_rl.trainer.rl.train',
     '@', `${RUNTIME.artifacts}/${TRAINER_CONFIG}`,
+    // the run dir's absolute path is only known on the node (output_dir may be relative in the spec)
+    '--output-dir', RUNTIME.runDir,
     '--rollout_transport.host', hostOf(rank.orchestratorNode),
   ];
 }
