@@ -7,6 +7,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { RLSTACK_VERSION } from '../version.js';
 import { compileCommand } from './commands/compile.js';
 import { explainCommand } from './commands/explain.js';
+import { launchCommand } from './commands/launch.js';
+import { logsCommand } from './commands/logs.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
 import { planCommand } from './commands/plan.js';
 import { initCommand, presetsCommand } from './commands/presets.js';
 import { schemaCommand } from './commands/schema.js';
@@ -52,6 +56,54 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(noColor())
     .action((spec: string, opts: { set: string[]; out: string; json?: boolean }) => {
       code = compileCommand(spec, { set: opts.set, out: opts.out, json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('launch')
+    .description('compile into the run dir, check the nodes, start the run and follow it until every process is ready')
+    .argument('<spec>', 'spec file')
+    .addOption(new Option('--backend <backend>', 'override cluster.backend').choices(['slurm', 'ssh', 'local']))
+    .option('--dry-run', 'compile and test the request (sbatch --test-only); start nothing')
+    .option('--detach', 'return once the job is submitted (Slurm)')
+    .addOption(setOption())
+    .addOption(noColor())
+    .action(async (spec: string, opts: { set: string[]; backend?: string; dryRun?: boolean; detach?: boolean }) => {
+      code = await launchCommand(spec, { set: opts.set, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach) }, io);
+    });
+
+  program
+    .command('status')
+    .description('per process: node, state, since, last log line')
+    .argument('<target>', 'spec file or run dir')
+    .addOption(setOption())
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action(async (target: string, opts: { set: string[]; json?: boolean }) => {
+      code = await statusCommand(target, { set: opts.set, json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('logs')
+    .description('merged, prefixed logs of the latest attempt')
+    .argument('<target>', 'spec file or run dir')
+    .option('--role <role>', 'only this role (inference, router, trainer, orchestrator, env_server, node)')
+    .option('--node <n>', 'only this node')
+    .option('-f, --follow', 'keep printing until the run ends')
+    .addOption(setOption())
+    .addOption(noColor())
+    .action(async (target: string, opts: { set: string[]; role?: string; node?: string; follow?: boolean }) => {
+      code = await logsCommand(target, { set: opts.set, ...(opts.role ? { role: opts.role } : {}), ...(opts.node ? { node: opts.node } : {}), follow: Boolean(opts.follow) }, io);
+    });
+
+  program
+    .command('stop')
+    .description('ordered teardown of the run on every node; reports anything left running')
+    .argument('<target>', 'spec file or run dir')
+    .addOption(setOption())
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action(async (target: string, opts: { set: string[]; json?: boolean }) => {
+      code = await stopCommand(target, { set: opts.set, json: Boolean(opts.json) }, io);
     });
 
   program

@@ -8,7 +8,8 @@
  *   RS15xx weight transfer                    RS16xx environments
  *   RS17xx sandbox fleet                      RS18xx env vars and secrets
  *   RS19xx placement (nodes and GPUs)         RS20xx memory and capacity (will it fit?)
- *   RS25xx prime-rl extra tables               RS9xxx internal errors (a bug in rlstack)
+ *   RS25xx prime-rl extra tables               RS40xx launch, status and stop
+ *   RS9xxx internal errors (a bug in rlstack)
  */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -116,6 +117,15 @@ export const CODES = {
   RS2505: { severity: 'error', title: 'wrong type in a prime-rl extra table' },
   RS2506: { severity: 'error', title: 'environment args override a key rlstack sets' },
   RS2507: { severity: 'warning', title: 'extra table of a component the run does not start' },
+
+  RS4001: { severity: 'error', title: 'secret missing from the launcher environment' },
+  RS4002: { severity: 'error', title: 'run dir already holds a run' },
+  RS4003: { severity: 'error', title: 'cannot write the run dir' },
+  RS4004: { severity: 'error', title: 'back end unavailable' },
+  RS4005: { severity: 'error', title: 'submission refused' },
+  RS4006: { severity: 'error', title: 'the run failed to start' },
+  RS4007: { severity: 'error', title: 'no run found' },
+  RS4008: { severity: 'warning', title: 'processes left after stop' },
 
   RS9001: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

@@ -1,0 +1,189 @@
+/**
+ * `rlstack launch SPEC [--backend slurm|local] [--dry-run] [--detach]`: compile into the run dir, start,
+ * and follow the start until every process is ready. A failed start leaves nothing running and says what
+ * happened (exit 3); Ctrl-C during the start tears down what was started.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { renderArtifacts } from '../../compiler/emit/artifacts.js';
+import { planSpec } from '../../compiler/pipeline.js';
+import { localAlive, startLocal } from '../../launcher/local.js';
+import { prepareRunDir, readSecrets, type Planned } from '../../launcher/prepare.js';
+import { attempts, readAttempt, requestStop } from '../../launcher/run-dir.js';
+import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
+import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
+import { writeArtifacts } from './compile.js';
+import { EXIT } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { waitForEnd } from './stop.js';
+
+export interface LaunchOptions {
+  set: string[];
+  backend?: string;
+  dryRun: boolean;
+  detach: boolean;
+}
+
+export async function launchCommand(spec: string, options: LaunchOptions, io: Output): Promise<number> {
+  const sets = options.backend ? [...options.set, `cluster.backend="${options.backend}"`] : options.set;
+  const result = planSpec(spec, { sets });
+  if (!result.ok) {
+    io.diagnostics(result.diagnostics, result.sources);
+    return EXIT.specErrors;
+  }
+  io.diagnostics(result.diagnostics, result.sources);
+  const backend = result.resolved.spec.cluster.backend;
+  if (backend === 'ssh') {
+    io.diagnostics([diagnostic('RS4004', { message: 'the ssh back end is not available in this version of rlstack', path: 'cluster.backend', hint: 'use backend = "slurm" or "local"' })], result.sources);
+    return EXIT.usage;
+  }
+  const { secrets, diagnostics: secretProblems } = readSecrets(result);
+  if (options.dryRun) return dryRun(result, backend, secretProblems.length, io);
+  if (secretProblems.length) {
+    io.diagnostics(secretProblems, result.sources);
+    return EXIT.specErrors;
+  }
+  const prepared = prepareRunDir(result);
+  if (!prepared.prepared) {
+    io.diagnostics(prepared.diagnostics, result.sources);
+    return EXIT.specErrors;
+  }
+  const { runDir, artifactsDir } = prepared.prepared;
+  io.out(`run dir ${runDir}`);
+  return backend === 'local' ? launchLocal(result, runDir, artifactsDir, secrets, io) : launchSlurm(result, runDir, artifactsDir, secrets, options.detach, io);
+}
+
+async function dryRun(planned: Planned, backend: string, missingSecrets: number, io: Output): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'rlstack-dry-run-'));
+  const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
+  writeArtifacts(dir, artifacts);
+  io.out(`dry run: compiled ${artifacts.length} files into ${dir}; nothing was started`);
+  if (missingSecrets) io.out(`note: ${missingSecrets} secret(s) missing from the environment would stop a real launch`);
+  if (backend !== 'slurm') {
+    io.out(`would start node.sh of node 0 on this machine (backend ${backend})`);
+    return EXIT.ok;
+  }
+  const target: SlurmTarget = { login: planned.resolved.spec.cluster.slurm.login };
+  const script = join(dir, 'slurm', 'job.sbatch');
+  io.out(`would submit: sbatch --parsable ${script}`);
+  const unavailable = await slurmAvailable(target);
+  if (unavailable) {
+    io.out(`${unavailable}; skipped sbatch --test-only`);
+    return EXIT.ok;
+  }
+  const test = await testOnly(target, script);
+  if (!test.ok) {
+    io.diagnostics([diagnostic('RS4005', { message: `Slurm refuses this request: ${test.message}`, hint: 'check nodes, partition, gres and time against the cluster (sinfo); nothing was submitted' })], planned.sources);
+    return EXIT.specErrors;
+  }
+  io.out(`sbatch --test-only: ${test.message}`);
+  return EXIT.ok;
+}
+
+function interruption(onInterrupt: () => Promise<void>): { signal: AbortSignal; dispose(): void; interrupted(): boolean } {
+  const controller = new AbortController();
+  let hit = false;
+  const handler = () => {
+    if (hit) return;
+    hit = true;
+    controller.abort();
+    void onInterrupt();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { signal: controller.signal, interrupted: () => hit, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
+}
+
+function report(outcome: WatchOutcome, io: Output): number {
+  if (outcome.kind === 'ready') {
+    io.out(`all ${outcome.status.processes.length} processes are ready`);
+    return EXIT.ok;
+  }
+  const run = outcome.status?.run;
+  if (outcome.kind === 'ended' && run?.state === 'completed') {
+    io.out('the run completed');
+    return EXIT.ok;
+  }
+  const why = run?.reason || (outcome.kind === 'gone' ? outcome.why : outcome.kind === 'timeout' ? 'not ready before run.ready_timeout_s' : 'the run ended');
+  io.diagnostics([diagnostic('RS4006', { message: `the run did not start: ${why}`, hint: 'rlstack status and rlstack logs show every process; nothing of the run is left running' })], new Map());
+  return EXIT.backend;
+}
+
+async function launchLocal(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, io: Output): Promise<number> {
+  const { attempt, pid } = startLocal(runDir, artifactsDir, secrets);
+  io.out(`attempt ${attempt}: node.sh started (pid ${pid})`);
+  const stop = interruption(async () => requestStop(runDir, attempt, 'interrupted during launch'));
+  const outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+    deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
+    say: (line) => io.out(`  ${line}`),
+    alive: () => localAlive(pid),
+    signal: stop.signal,
+  });
+  if (outcome.kind !== 'ready') {
+    requestStop(runDir, attempt, stop.interrupted() ? 'interrupted during launch' : 'the launch failed');
+    await waitForEnd(runDir, attempt, 60_000, () => localAlive(pid) !== undefined);
+  }
+  stop.dispose();
+  if (stop.interrupted()) return EXIT.backend;
+  const code = report(outcome, io);
+  if (code === EXIT.ok && outcome.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
+  return code;
+}
+
+async function launchSlurm(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, detach: boolean, io: Output): Promise<number> {
+  const target: SlurmTarget = { login: planned.resolved.spec.cluster.slurm.login };
+  const unavailable = await slurmAvailable(target);
+  if (unavailable) {
+    io.diagnostics([diagnostic('RS4004', { message: unavailable, hint: 'run rlstack where sbatch works, or set cluster.slurm.login' })], planned.sources);
+    return EXIT.backend;
+  }
+  const before = new Set(attempts(runDir));
+  const submitted = await submit(target, runDir, artifactsDir, secrets);
+  if (!submitted.jobId) {
+    io.diagnostics([diagnostic('RS4005', { message: `sbatch refused the job: ${submitted.error}`, hint: 'nothing was submitted' })], planned.sources);
+    return EXIT.backend;
+  }
+  const jobId = submitted.jobId;
+  io.out(`submitted Slurm job ${jobId}`);
+  if (detach) {
+    io.out(`follow it: rlstack status ${runDir}; rlstack logs ${runDir} -f`);
+    return EXIT.ok;
+  }
+  const stop = interruption(async () => cancel(target, jobId));
+  const gone = async () => {
+    const state = await jobState(target, jobId);
+    return state && SLURM_ENDED.has(state) ? `Slurm job ${jobId} ended: ${state}` : undefined;
+  };
+  // The job creates its attempt when it starts: wait for it (a queue can take a while).
+  let attempt: number | undefined;
+  io.out('  waiting for the allocation');
+  while (attempt === undefined) {
+    attempt = attempts(runDir).find((a) => !before.has(a) && readAttempt(runDir, a)?.slurmJobId === jobId);
+    if (attempt !== undefined) break;
+    const why = await gone();
+    if (why || stop.interrupted()) {
+      stop.dispose();
+      io.diagnostics([diagnostic('RS4006', { message: `the run did not start: ${why ?? 'interrupted; the job was cancelled'}`, hint: `rlstack status ${runDir}` })], new Map());
+      return EXIT.backend;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  io.out(`  attempt ${attempt} started`);
+  const outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+    deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 120_000,
+    say: (line) => io.out(`  ${line}`),
+    alive: gone,
+    signal: stop.signal,
+  });
+  if (outcome.kind !== 'ready' && !(outcome.kind === 'ended' && outcome.status.run?.state === 'completed')) {
+    requestStop(runDir, attempt, 'the launch failed');
+    await waitForEnd(runDir, attempt, 30_000, async () => !(await gone()));
+    await cancel(target, jobId);
+  }
+  stop.dispose();
+  const code = report(outcome, io);
+  if (code === EXIT.ok && outcome.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
+  return code;
+}

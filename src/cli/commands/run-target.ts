@@ -1,0 +1,24 @@
+/** `status`, `logs` and `stop` take a spec or a run dir: find the run dir either way. */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { planSpec } from '../../compiler/pipeline.js';
+import { resolveRunDir } from '../../launcher/run-dir.js';
+
+export interface RunTarget {
+  runDir: string;
+  slurmLogin: string;
+}
+
+export function findRun(target: string, sets: string[] = []): { run?: RunTarget; diagnostics: Diagnostic[]; sources: Map<string, string> } {
+  const path = resolve(target);
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    if (existsSync(join(path, 'state')) || existsSync(join(path, 'launcher'))) return { run: { runDir: path, slurmLogin: '' }, diagnostics: [], sources: new Map() };
+    return { diagnostics: [diagnostic('RS4007', { message: `${target} is a folder but not an rlstack run dir (no state/ or launcher/)`, hint: 'pass the spec, or the run dir (output_dir/name)' })], sources: new Map() };
+  }
+  const result = planSpec(target, { sets });
+  if (!result.resolved) return { diagnostics: result.diagnostics, sources: result.sources };
+  const plan = result.ok ? result.plan : result.plan;
+  const dir = plan?.run.dir ?? `${result.resolved.spec.run.output_dir}/${result.resolved.spec.run.name}`;
+  return { run: { runDir: resolveRunDir(dir), slurmLogin: result.resolved.spec.cluster.slurm.login }, diagnostics: [], sources: result.sources };
+}

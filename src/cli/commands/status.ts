@@ -1,0 +1,37 @@
+/** `rlstack status SPEC|RUN_DIR`: the run, its back end, and per process: node, state, since, last log line. */
+import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { lastLogLine, readAttempt } from '../../launcher/run-dir.js';
+import { jobState } from '../../launcher/slurm.js';
+import { EXIT } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { findRun } from './run-target.js';
+
+export async function statusCommand(target: string, options: { set: string[]; json: boolean }, io: Output): Promise<number> {
+  const found = findRun(target, options.set);
+  if (!found.run) {
+    io.diagnostics(found.diagnostics, found.sources);
+    return EXIT.specErrors;
+  }
+  const { runDir, slurmLogin } = found.run;
+  const status = readAttempt(runDir);
+  if (!status) {
+    io.diagnostics([diagnostic('RS4007', { message: `no run in ${runDir}`, hint: 'rlstack launch starts one' })], new Map());
+    return EXIT.specErrors;
+  }
+  // Slurm forgets finished jobs after a while: the run dir's state files still answer.
+  const slurm = status.slurmJobId ? { job: status.slurmJobId, state: (await jobState({ login: slurmLogin }, status.slurmJobId).catch(() => undefined)) ?? 'unknown to Slurm (purged)' } : undefined;
+  const processes = status.processes.map((p) => ({ ...p, last_log: lastLogLine(runDir, status.attempt, p.name) }));
+  if (options.json) {
+    io.json({ run_dir: runDir, attempt: status.attempt, run: status.run ?? null, slurm: slurm ?? null, node_checks: status.nodeChecks, processes });
+    return EXIT.ok;
+  }
+  io.out(`run ${runDir}, attempt ${status.attempt}: ${status.run?.state ?? 'starting'}${status.run?.reason ? ` (${status.run.reason})` : ''}`);
+  if (status.run?.first_failure) io.out(`first failure: ${status.run.first_failure}`);
+  if (slurm) io.out(`Slurm job ${slurm.job}: ${slurm.state}`);
+  const failedChecks = status.nodeChecks.filter((c) => c.result !== 'ok');
+  for (const c of failedChecks) io.out(`node ${c.node} check: ${c.result}`);
+  const rows = processes.map((p) => [p.name, `node ${p.node}`, p.host, p.state + (p.code !== null && p.code !== 0 ? ` (${p.code})` : ''), p.since, p.reason || p.last_log]);
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length), 0));
+  for (const r of rows) io.out(`  ${r.slice(0, 5).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  ${r[5]}`);
+  return EXIT.ok;
+}

@@ -1,0 +1,77 @@
+/**
+ * `rlstack stop SPEC|RUN_DIR`: a stop request every node acts on within seconds (ordered teardown), then
+ * the back end's own cancel (scancel) so the allocation is released; reports anything still running.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { localAlive } from '../../launcher/local.js';
+import { readAttempt, requestStop } from '../../launcher/run-dir.js';
+import { cancel, jobState, SLURM_ENDED } from '../../launcher/slurm.js';
+import { EXIT } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { findRun } from './run-target.js';
+
+const TERMINAL = new Set(['exited', 'failed', 'stopped']);
+
+/** Waits until every process of the attempt is in a terminal state and the back end says it is gone. */
+export async function waitForEnd(runDir: string, attempt: number, timeoutMs: number, stillRunning: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = readAttempt(runDir, attempt);
+    const live = status?.processes.filter((p) => !TERMINAL.has(p.state)) ?? [];
+    if (live.length === 0 && !(await stillRunning())) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function stopCommand(target: string, options: { set: string[]; json: boolean }, io: Output): Promise<number> {
+  const found = findRun(target, options.set);
+  if (!found.run) {
+    io.diagnostics(found.diagnostics, found.sources);
+    return EXIT.specErrors;
+  }
+  const { runDir, slurmLogin } = found.run;
+  const status = readAttempt(runDir);
+  if (!status) {
+    io.diagnostics([diagnostic('RS4007', { message: `no run in ${runDir}`, hint: 'launch it first' })], new Map());
+    return EXIT.specErrors;
+  }
+  const { attempt, slurmJobId } = status;
+  const localPidFile = join(runDir, 'state', `attempt_${attempt}`, 'local_pid');
+  const localPid = existsSync(localPidFile) ? Number(readFileSync(localPidFile, 'utf8')) : undefined;
+  const target_ = { login: slurmLogin };
+  const backendRunning = async () => {
+    if (slurmJobId) {
+      const state = await jobState(target_, slurmJobId);
+      return state !== undefined && !SLURM_ENDED.has(state);
+    }
+    return localPid !== undefined && localAlive(localPid) === undefined;
+  };
+  requestStop(runDir, attempt, 'rlstack stop');
+  io.out(`stop requested for attempt ${attempt} of ${runDir}`);
+  let clean = await waitForEnd(runDir, attempt, 90_000, async () => (slurmJobId ? false : backendRunning()));
+  if (slurmJobId) {
+    await cancel(target_, slurmJobId);
+    clean = (await waitForEnd(runDir, attempt, 60_000, backendRunning)) && clean;
+    io.out(`Slurm job ${slurmJobId}: ${(await jobState(target_, slurmJobId)) ?? 'gone'}`);
+  }
+  const after = readAttempt(runDir, attempt);
+  const survivors = after?.processes.filter((p) => !TERMINAL.has(p.state)) ?? [];
+  if (options.json) io.json({ run_dir: runDir, attempt, stopped: survivors.length === 0 && clean, survivors });
+  if (survivors.length || !clean) {
+    io.diagnostics(
+      [
+        diagnostic('RS4008', {
+          message: `still running after the stop: ${survivors.map((p) => `${p.name} (node ${p.node}, ${p.host}, pid ${p.pid})`).join(', ') || 'the back end'}`,
+          hint: slurmJobId ? `scancel ${slurmJobId}; check the nodes for these pids` : 'kill these pids by hand',
+        }),
+      ],
+      new Map(),
+    );
+    return EXIT.backend;
+  }
+  if (!options.json) io.out('stopped: nothing of the run is left running');
+  return EXIT.ok;
+}

@@ -1,0 +1,44 @@
+/**
+ * Follows an attempt until every planned process is ready (or the run ends, or the deadline passes),
+ * reporting each change as one plain line — readable in a terminal and in CI logs alike.
+ */
+import type { LaunchPlan } from '../compiler/plan/types.js';
+import { readAttempt, type AttemptStatus } from './run-dir.js';
+
+export type WatchOutcome =
+  | { kind: 'ready'; status: AttemptStatus }
+  | { kind: 'ended'; status: AttemptStatus }
+  | { kind: 'timeout'; status: AttemptStatus | undefined }
+  | { kind: 'gone'; status: AttemptStatus | undefined; why: string };
+
+export interface WatchOptions {
+  deadlineMs: number;
+  pollMs?: number;
+  say(line: string): void;
+  /** Checked on every poll: the back end's own view (a Slurm job that ended, a local process that died). */
+  alive?: () => Promise<string | undefined> | string | undefined;
+  signal?: AbortSignal;
+}
+
+export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt: number, options: WatchOptions): Promise<WatchOutcome> {
+  const planned = new Set(plan.processes.map((p) => p.name));
+  const seen = new Map<string, string>();
+  const deadline = Date.now() + options.deadlineMs;
+  let status: AttemptStatus | undefined;
+  for (;;) {
+    status = readAttempt(runDir, attempt);
+    for (const p of status?.processes ?? []) {
+      if (seen.get(p.name) === p.state) continue;
+      seen.set(p.name, p.state);
+      options.say(`${p.state.padEnd(8)} ${p.name} (node ${p.node}, ${p.host})${p.reason ? `: ${p.reason}` : ''}`);
+    }
+    if (status?.run && ['completed', 'failed', 'stopped'].includes(status.run.state)) return { kind: 'ended', status };
+    const ready = [...planned].every((name) => ['ready', 'exited'].includes(seen.get(name) ?? ''));
+    if (ready && status) return { kind: 'ready', status };
+    const gone = await options.alive?.();
+    if (gone) return { kind: 'gone', status: readAttempt(runDir, attempt), why: gone };
+    if (Date.now() > deadline) return { kind: 'timeout', status };
+    if (options.signal?.aborted) return { kind: 'gone', status, why: 'interrupted' };
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+  }
+}
