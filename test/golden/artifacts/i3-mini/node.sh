@@ -113,6 +113,8 @@ probe() { # "name|ready|node|port"
   local name ready node port host
   IFS='|' read -r name ready node port <<< "$1"
   host=${RLSTACK_HOSTS[$node]}
+  # On this node, probe loopback: some servers (env servers next to the orchestrator) bind only there.
+  [[ $node == "$NODE" ]] && host=127.0.0.1
   case $ready in
     "http /health") http_ok "$host" "$port" /health ;;
     tcp) tcp_open "$host" "$port" ;;

@@ -1,0 +1,372 @@
+/**
+ * The stand-ins of the GPU software (test/standins/README.md), on loopback: this host plays every node.
+ * Each test starts real stand-in processes through the fake prime-rl checkout's bin/uv.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HOST = os.hostname();
+const MODEL = 'Qwen/Qwen3-0.6B';
+
+let root: string;
+let prime: string;
+let revision: string;
+
+interface Proc {
+  child: ChildProcess;
+  out: string;
+  err: string;
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+const procs: Proc[] = [];
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${prime}/bin:${process.env.PATH ?? ''}`, RLSTACK_STANDIN_TIMEOUT_S: '8' };
+  for (const k of Object.keys(env)) if (k.startsWith('RLSTACK_STANDIN_FAIL') || k === 'CUDA_VISIBLE_DEVICES' || k === 'RLSTACK_FAKE_GPUS') delete env[k];
+  return env;
+}
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd = prime): Proc {
+  const child = spawn(cmd, args, { cwd, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: Proc = {
+    child,
+    out: '',
+    err: '',
+    closed: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))),
+  };
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (p.out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (p.err += c));
+  procs.push(p);
+  return p;
+}
+
+const uv = (args: string[], env: Record<string, string> = {}, cwd = prime): Proc => run(path.join(prime, 'bin', 'uv'), args, env, cwd);
+
+async function waitFor(p: Proc, pattern: RegExp, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pattern.test(p.out)) {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`exited before ${pattern}: ${p.out}\n${p.err}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${pattern}: ${p.out}\n${p.err}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function expectLoud(p: Proc, pattern: RegExp): Promise<void> {
+  const { code } = await p.closed;
+  const first = p.err.split('\n')[0] ?? '';
+  expect(first, p.err).toMatch(/^STAND-IN ERROR: /);
+  expect(first).toMatch(pattern);
+  expect(code, p.err).toBe(2);
+}
+
+async function stop(p: Proc): Promise<number | null> {
+  p.child.kill('SIGTERM');
+  const t0 = Date.now();
+  const { code } = await p.closed;
+  expect(Date.now() - t0).toBeLessThan(1000);
+  return code;
+}
+
+/** n distinct free TCP ports p such that p + 1 is free too (the orchestrator binds port and port + 1). */
+async function freePorts(n: number): Promise<number[]> {
+  const out: number[] = [];
+  const bindable = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
+    });
+  while (out.length < n) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    if (out.some((p) => Math.abs(p - port) < 2)) continue;
+    if ((await bindable(port)) && (await bindable(port + 1))) out.push(port);
+  }
+  return out;
+}
+
+function write(file: string, text: string): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+function inferenceConfig(dir: string, tp = 1): string {
+  return write(path.join(dir, 'configs/inference.toml'), `router = "None"\n[server]\nport = 8100\n[vllm]\nmodel = "${MODEL}"\ntensor_parallel_size = ${tp}\n[weight_broadcast]\ntype = "nccl"\n`);
+}
+
+function trainerConfig(dir: string, rolloutPort: number, weightPort: number, maxSteps = 3): string {
+  return write(
+    path.join(dir, 'configs/trainer.toml'),
+    `max_steps = ${maxSteps}\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n[rollout_transport]\nport = ${rolloutPort}\ntype = "zmq"\n` +
+      `[weight_broadcast]\ninference_world_size = 1\nport = ${weightPort}\ntype = "nccl"\n`,
+  );
+}
+
+const engineArgs = (config: string, port: number) => [
+  'run', '--no-sync', 'inference', '@', config, '--server.host', '0.0.0.0', '--server.port', String(port),
+  '--vllm.data-parallel-size', '1', '--vllm.data-parallel-size-local', '1', '--vllm.api-server-count', '1',
+];
+
+/** As the plan starts a trainer node (src/runtime/components/trainer.ts); the run dir is `<config dir>/../run`. */
+const torchrunArgs = (o: { nnodes: number; nproc: number; rank: number; rdzvPort: number; id: string; config: string; logDir: string }) => [
+  'run', '--no-sync', 'torchrun', '--role=trainer', `--nnodes=${o.nnodes}`, `--nproc-per-node=${o.nproc}`, `--node-rank=${o.rank}`,
+  `--rdzv-endpoint=${HOST}:${o.rdzvPort}`, `--rdzv-id=${o.id}`, `--log-dir=${o.logDir}`, '--tee=3', '--redirects=3',
+  '--local-ranks-filter=0', '-m', 'prime_rl.trainer.rl.train', '@', o.config,
+  '--output-dir', path.join(path.dirname(path.dirname(o.config)), 'run'), '--rollout_transport.host', HOST,
+];
+
+beforeAll(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'rlstack-standins-'));
+  prime = path.join(root, 'prime-rl');
+  revision = execFileSync(process.execPath, [path.join(HERE, 'make-prime-rl.mjs'), prime]).toString().trim();
+});
+
+afterEach(async () => {
+  for (const p of procs.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGKILL');
+      await p.closed;
+    }
+  }
+});
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('fake prime-rl checkout', () => {
+  it('is a git repo with one commit, a .venv, and uv/nvidia-smi stand-ins', () => {
+    expect(revision).toMatch(/^[0-9a-f]{40}$/);
+    expect(execFileSync('git', ['-C', prime, 'rev-parse', 'HEAD']).toString().trim()).toBe(revision);
+    expect(execFileSync('git', ['-C', prime, 'status', '--porcelain']).toString()).toBe('');
+    for (const f of ['.venv', 'pyproject.toml', 'bin/uv', 'bin/nvidia-smi']) expect(existsSync(path.join(prime, f))).toBe(true);
+  });
+
+  it('nvidia-smi counts GPUs from fake-gpus/<host>, then RLSTACK_FAKE_GPUS, else 8', async () => {
+    const smi = path.join(prime, 'bin', 'nvidia-smi');
+    const list = (env: Record<string, string> = {}) => {
+      const p = run(smi, ['-L'], env);
+      return p.closed.then(() => p.out.trim().split('\n'));
+    };
+    expect(await list()).toHaveLength(8);
+    expect((await list())[0]).toMatch(/^GPU 0: NVIDIA H100 80GB HBM3 \(UUID: GPU-[0-9a-f-]+\)$/);
+    expect(await list({ RLSTACK_FAKE_GPUS: '2' })).toHaveLength(2);
+    writeFileSync(path.join(prime, 'fake-gpus', HOST), '4\n');
+    try {
+      expect(await list({ RLSTACK_FAKE_GPUS: '2' })).toHaveLength(4);
+    } finally {
+      rmSync(path.join(prime, 'fake-gpus', HOST));
+    }
+    const q = run(smi, ['--query-gpu=name,memory.total', '--format=csv,noheader'], { RLSTACK_FAKE_GPUS: '2' });
+    await q.closed;
+    expect(q.out).toBe('NVIDIA H100 80GB HBM3, 81559 MiB\n'.repeat(2));
+  });
+});
+
+describe('uv', () => {
+  it('rejects "uv run" without --no-sync', async () => {
+    const p = uv(['run', 'inference', '@', 'x.toml']);
+    await expectLoud(p, /without --no-sync/);
+  });
+
+  it('rejects other uv options, other programs and a foreign working directory', async () => {
+    await expectLoud(uv(['run', '--no-sync', '--frozen', 'inference']), /unsupported uv option\(s\) --frozen/);
+    await expectLoud(uv(['run', '--no-sync', 'python', '-c', '1']), /unknown program "python"/);
+    await expectLoud(uv(['sync']), /only "uv run --no-sync/);
+    await expectLoud(uv(['run', '--no-sync', 'env-server', '@', 'x'], {}, root), /must start in the prime-rl dir/);
+  });
+});
+
+describe('inference', () => {
+  it('serves /health and /v1/models on 0.0.0.0:<port> and exits 0 on SIGTERM', async () => {
+    const [port] = await freePorts(1);
+    const p = uv(engineArgs(inferenceConfig(root), port!), { CUDA_VISIBLE_DEVICES: '0' });
+    await waitFor(p, /engine ready/);
+    expect(p.out.split('\n')[0]).toMatch(new RegExp(`^STAND-IN inference host=${HOST} pid=\\d+ argv=\\[`));
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+    const models = (await (await fetch(`http://${HOST}:${port}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toEqual([MODEL]);
+    expect(await stop(p)).toBe(0);
+  });
+
+  it('rejects a CUDA_VISIBLE_DEVICES that does not match tensor_parallel_size', async () => {
+    const [port] = await freePorts(1);
+    const config = inferenceConfig(path.join(root, 'tp2'), 2);
+    await expectLoud(uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '0' }), /CUDA_VISIBLE_DEVICES="0" lists 1 GPUs, expected 2/);
+    await expectLoud(uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '3,3' }), /lists a GPU twice/);
+    await expectLoud(uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '7,8' }), /names GPU 8, but .* has 8 GPUs/);
+    await expectLoud(uv(engineArgs(config, port!)), /CUDA_VISIBLE_DEVICES is not set/);
+  });
+
+  it('rejects unknown flags, a port in use, a GPU already taken; honours fault injection', async () => {
+    const [port, other] = await freePorts(2);
+    const config = inferenceConfig(root);
+    await expectLoud(uv([...engineArgs(config, port!), '--vllm.enforce-eager', 'true'], { CUDA_VISIBLE_DEVICES: '0' }), /unknown flag --vllm\.enforce-eager/);
+    const first = uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '0' });
+    await waitFor(first, /engine ready/);
+    await expectLoud(uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '1' }), new RegExp(`port ${port} on 0\\.0\\.0\\.0 is already in use`));
+    await expectLoud(uv(engineArgs(config, other!), { CUDA_VISIBLE_DEVICES: '0' }), /GPU 0 of .* is already in use by pid/);
+    expect(await stop(first)).toBe(0);
+    const faulty = uv(engineArgs(config, other!), { CUDA_VISIBLE_DEVICES: '0', RLSTACK_STANDIN_FAIL: `inference:${HOST}:0.3` });
+    const { code } = await faulty.closed;
+    expect(code).toBe(1);
+    expect(faulty.err).toMatch(/^STAND-IN FAULT: inference on /);
+  });
+});
+
+describe('torchrun rendezvous', () => {
+  const common = async (tag: string) => {
+    const [rdzvPort, rollout, weight] = await freePorts(3);
+    const dir = path.join(root, tag);
+    return { rdzvPort: rdzvPort!, config: trainerConfig(dir, rollout!, weight!), logDir: path.join(dir, 'logs') };
+  };
+
+  it('succeeds with 2 node ranks, then both exit 0 on SIGTERM', async () => {
+    const c = await common('rdzv-ok');
+    const r1 = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 1, id: 'run-a' }), { CUDA_VISIBLE_DEVICES: '1' });
+    const r0 = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 0, id: 'run-a' }), { CUDA_VISIBLE_DEVICES: '0' });
+    await waitFor(r0, /rendezvous complete: 2 member\(s\)/);
+    await waitFor(r1, /rendezvous complete: node rank 1 of 2/);
+    expect(existsSync(c.logDir)).toBe(true);
+    expect(await stop(r0)).toBe(0);
+    expect(await stop(r1)).toBe(0);
+  });
+
+  it('fails loudly on every rank when a node rank joins twice', async () => {
+    const c = await common('rdzv-dup');
+    const r0 = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 0, id: 'run-b' }), { CUDA_VISIBLE_DEVICES: '0' });
+    const a = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 1, id: 'run-b' }), { CUDA_VISIBLE_DEVICES: '1' });
+    const b = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 1, id: 'run-b' }), { CUDA_VISIBLE_DEVICES: '2' });
+    await expectLoud(r0, /node rank 1 joined twice|joined after the rendezvous had completed/);
+    await expectLoud(a, /rendezvous aborted by rank 0/);
+    await expectLoud(b, /rendezvous aborted by rank 0/);
+  });
+
+  it('fails loudly on every rank with a mismatched rdzv-id', async () => {
+    const c = await common('rdzv-id');
+    const r0 = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 0, id: 'run-c' }), { CUDA_VISIBLE_DEVICES: '0' });
+    const r1 = uv(torchrunArgs({ ...c, nnodes: 2, nproc: 1, rank: 1, id: 'run-other' }), { CUDA_VISIBLE_DEVICES: '1' });
+    await expectLoud(r0, /joined with rdzv id "run-other", rank 0 .* has "run-c"/);
+    await expectLoud(r1, /rendezvous aborted by rank 0.*rdzv id/);
+  });
+
+  it('rejects unknown torchrun and trainer flags, and a wrong GPU count', async () => {
+    const c = await common('rdzv-flags');
+    const args = torchrunArgs({ ...c, nnodes: 1, nproc: 2, rank: 0, id: 'x' });
+    await expectLoud(uv(['run', '--no-sync', 'torchrun', '--master-port=1', ...args.slice(3)], { CUDA_VISIBLE_DEVICES: '0,1' }), /unknown flag --master-port/);
+    await expectLoud(uv([...args, '--model.seq-len', '4096'], { CUDA_VISIBLE_DEVICES: '0,1' }), /unknown flag --model\.seq-len/);
+    await expectLoud(uv(args, { CUDA_VISIBLE_DEVICES: '0' }), /lists 1 GPUs, expected 2 \(--nproc-per-node=2\)/);
+    const relative = args.map((a) => (a.startsWith('/') && a.endsWith('/run') ? 'runs/x' : a));
+    await expectLoud(uv(relative, { CUDA_VISIBLE_DEVICES: '0,1' }), /--output-dir runs\/x is relative/);
+    const elsewhere = args.map((a) => (a.startsWith('--rdzv-endpoint=') ? `--rdzv-endpoint=192.0.2.1:${c.rdzvPort}` : a));
+    await expectLoud(uv(elsewhere, { CUDA_VISIBLE_DEVICES: '0,1' }), /node rank 0 must run on the --rdzv-endpoint host: "192\.0\.2\.1"/);
+  });
+});
+
+describe('knobs and the model cache', () => {
+  it('reads RLSTACK_STANDIN_* from <prime-rl dir>/standin.env (node.sh strips the environment)', async () => {
+    const [port] = await freePorts(1);
+    const envCfg = write(path.join(root, 'knobs/configs/envs/eval/x.toml'), `[env.taskset]\nid = "x"\n[serve]\naddress = "tcp://*:${port}"\n`);
+    const file = path.join(prime, 'standin.env');
+    try {
+      writeFileSync(file, `# test knobs\nRLSTACK_STANDIN_FAIL=env-server:${HOST}:0.2\n`);
+      const p = uv(['run', '--no-sync', 'env-server', '@', envCfg]);
+      expect((await p.closed).code).toBe(1);
+      expect(p.err).toMatch(/^STAND-IN FAULT: env-server on .* after 0\.2s/);
+      writeFileSync(file, 'RLSTACK_STANDIN_TYPO=1\n');
+      await expectLoud(uv(['run', '--no-sync', 'env-server', '@', envCfg]), /standin\.env: "RLSTACK_STANDIN_TYPO=1" is not one of/);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('huggingface-cli download fills HF_HOME; offline processes need the model there', async () => {
+    const home = path.join(root, 'hf');
+    const dl = uv(['run', '--no-sync', 'huggingface-cli', 'download', MODEL], { HF_HOME: home });
+    expect((await dl.closed).code, dl.err).toBe(0);
+    expect(existsSync(path.join(home, 'hub', 'models--Qwen--Qwen3-0.6B', 'snapshots', 'standin', 'config.json'))).toBe(true);
+    await expectLoud(uv(['run', '--no-sync', 'huggingface-cli', 'download', MODEL]), /HF_HOME is not set/);
+    const [port] = await freePorts(1);
+    const offline = { CUDA_VISIBLE_DEVICES: '0', HF_HUB_OFFLINE: '1', HF_HOME: path.join(root, 'hf-empty') };
+    await expectLoud(uv(engineArgs(inferenceConfig(root), port!), offline), /HF_HUB_OFFLINE=1 and Qwen\/Qwen3-0\.6B is not in HF_HOME/);
+  });
+});
+
+describe('mini run', () => {
+  it('orchestrator + 2 trainers + env server + engine + router run 3 steps to exit 0, then resume from step 2', async () => {
+    const [engine, router, metrics, env, rollout, rdzv, weight] = await freePorts(7);
+    const dir = path.join(root, 'mini');
+    const run = path.join(dir, 'run');
+    const inf = inferenceConfig(dir);
+    const trainer = trainerConfig(dir, rollout!, weight!);
+    const envCfg = write(path.join(dir, 'configs/envs/train/reverse-text.toml'), `[env.taskset]\nid = "reverse_text"\n[serve]\naddress = "tcp://127.0.0.1:${env}"\n`);
+    const orch = write(
+      path.join(dir, 'configs/orchestrator.toml'),
+      `max_steps = 3\nnum_train_workers = 2\npad_to_multiple_of = 2\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n` +
+        `[model]\nname = "${MODEL}"\n[model.client]\nbase_url = "http://127.0.0.1:8000/v1"\n` +
+        `[rollout_transport]\nport = ${rollout}\ntype = "zmq"\n` +
+        `[[train.source]]\nname = "reverse-text"\n[train.source.env.taskset]\nid = "reverse_text"\n[train.source.serve]\naddress = "tcp://127.0.0.1:${env}"\n` +
+        `[weight_broadcast]\ninference_world_size = 1\nport = ${weight}\ntype = "nccl"\n`,
+    );
+    const e = uv(engineArgs(inf, engine!), { CUDA_VISIBLE_DEVICES: '0' });
+    const r = uv([
+      'run', '--no-sync', 'vllm-router', '--policy', 'consistent_hash', '--host', '0.0.0.0', '--port', String(router),
+      '--worker-urls', `http://${HOST}:${engine}`, '--request-id-headers', 'x-session-id', '--worker-startup-timeout-secs', '4200',
+      '--prometheus-port', String(metrics),
+    ]);
+    const s = uv(['run', '--no-sync', 'env-server', '@', envCfg]);
+    const orchArgs = [
+      'run', '--no-sync', 'orchestrator', '@', orch, '--output-dir', run, '--model.client.base-url', `http://${HOST}:${router}/v1`,
+      '--model.client.admin-base-url', `http://${HOST}:${engine}/v1`, '--weight_broadcast.host', HOST, '--rollout_transport.host', '0.0.0.0',
+    ];
+    const logDir = path.join(dir, 'logs');
+    const trainerArgs = (rank: number) => torchrunArgs({ nnodes: 2, nproc: 2, rank, rdzvPort: rdzv!, id: 'mini', config: trainer, logDir });
+    const o = uv(orchArgs, { RLSTACK_STANDIN_STEP_SECONDS: '0.05' });
+    const t0 = uv(trainerArgs(0), { CUDA_VISIBLE_DEVICES: '1,2' });
+    const t1 = uv(trainerArgs(1), { CUDA_VISIBLE_DEVICES: '3,4' });
+
+    for (const [p, name] of [[o, 'orchestrator'], [t0, 'trainer 0'], [t1, 'trainer 1']] as const) {
+      const { code } = await p.closed;
+      expect(code, `${name}: ${p.out}\n${p.err}`).toBe(0);
+    }
+    expect(o.out).toMatch(/orchestrator step 1\n[^]*orchestrator step 3\n/);
+    for (const t of [t0, t1]) expect(t.out.match(/^trainer step \d+$/gm)).toEqual(['trainer step 1', 'trainer step 2', 'trainer step 3']);
+    expect(JSON.parse(readFileSync(path.join(run, 'orchestrator.done'), 'utf8')).steps).toBe(3);
+    for (const k of [1, 2, 3]) {
+      expect(existsSync(path.join(run, 'rollouts', `step_${k}`))).toBe(true);
+      expect(existsSync(path.join(run, 'broadcasts', `step_${k}`, 'STABLE'))).toBe(true);
+    }
+    expect(existsSync(path.join(run, 'checkpoints', 'step_2', 'STABLE'))).toBe(true);
+    expect(existsSync(path.join(run, 'checkpoints', 'step_2', 'trainer'))).toBe(true);
+    expect(existsSync(path.join(prime, 'runs'))).toBe(false); // --output-dir won over the relative output_dir
+    expect(e.out).toMatch(/init_broadcaster ok/);
+    expect((await fetch(`http://127.0.0.1:${router}/health`)).status).toBe(200);
+
+    // Resume from the step-2 checkpoint (node.sh appends --resume.step): only step 3 runs.
+    const o2 = uv([...orchArgs, '--resume.step', '2']);
+    const r0 = uv([...trainerArgs(0), '--resume.step', '2'], { CUDA_VISIBLE_DEVICES: '1,2' });
+    const r1 = uv([...trainerArgs(1), '--resume.step', '2'], { CUDA_VISIBLE_DEVICES: '3,4' });
+    for (const p of [o2, r0, r1]) expect((await p.closed).code, `${p.out}\n${p.err}`).toBe(0);
+    expect(r1.out.match(/^trainer step \d+$/gm)).toEqual(['trainer step 3']);
+    await expectLoud(uv([...orchArgs, '--resume.step', '1']), /--resume\.step 1: no .*checkpoints\/step_1\/STABLE/);
+
+    for (const p of [e, r, s]) expect(await stop(p)).toBe(0);
+  });
+
+  it('orchestrator rejects unknown flags and source overrides for sources it does not have', async () => {
+    const orch = path.join(root, 'mini/configs/orchestrator.toml');
+    await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '0.0.0.0', '--model.client.timeout', '3']), /unknown flag --model\.client\.timeout/);
+    await expectLoud(
+      uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '0.0.0.0', '--train.source.4.serve.address', `tcp://${HOST}:5004`]),
+      /--train\.source\.4\.serve\.address names train\.source\.4, but .* has no such source/,
+    );
+    await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '${RLSTACK_HOST:1}']), /unexpanded runtime word/);
+  });
+});
