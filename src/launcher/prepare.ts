@@ -51,7 +51,8 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
     const keep = join(runDir, 'state', `attempt_${previous.at(-1)}`, 'launcher');
     if (!existsSync(keep)) cpSync(artifactsDir, keep, { recursive: true });
   }
-  mkdirSync(runDir, { recursive: true });
+  // Slurm opens the job's output file under logs/ before the script runs: the folder must exist.
+  mkdirSync(join(runDir, 'logs'), { recursive: true });
   const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
   const refusal = writeArtifacts(artifactsDir, artifacts);
   if (refusal) return { diagnostics: [diagnostic('RS4003', { message: refusal, hint: 'the launcher folder of the run dir is rlstack\'s: move other files out of it' })] };
