@@ -100,12 +100,12 @@ mark_run() { # state reason [first_failure] — the first terminal state wins
 # --------------------------------------------------------------------------------------------- probes
 
 tcp_open() { # host port
-  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+  { (exec 3<>"/dev/tcp/$1/$2"); } 2>/dev/null
 }
 
 http_ok() { # host port path
   local status
-  status=$(exec 3<>"/dev/tcp/$1/$2" && printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3 && timeout 5 head -n 1 <&3) 2>/dev/null || return 1
+  status=$({ exec 3<>"/dev/tcp/$1/$2" && printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3 && timeout 5 head -n 1 <&3; } 2>/dev/null) || return 1
   [[ $status == *" 200"* ]]
 }
 
@@ -199,10 +199,15 @@ teardown() { # exit-code reason
 }
 
 on_signal() {
-  local reason="signal $1"
-  [[ -f $STATE_DIR/STOP ]] && reason="stop requested: $(head -c 200 "$STATE_DIR/STOP")"
+  local reason="signal $1" code=143
+  # A stop request is a clean end: exit 0, so Slurm's kill-on-bad-exit does not cut the other nodes'
+  # ordered teardown short. A signal means the back end is killing the job anyway.
+  if [[ -f $STATE_DIR/STOP ]]; then
+    reason="stop requested: $(head -c 200 "$STATE_DIR/STOP")"
+    [[ $1 == STOP ]] && code=0
+  fi
   [[ $(run_state) == failed ]] || mark_run stopped "$reason"
-  teardown 143 "$reason"
+  teardown "$code" "$reason"
 }
 trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT

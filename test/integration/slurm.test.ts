@@ -1,0 +1,278 @@
+/**
+ * The Slurm back end on a real Slurm cluster (test/cluster/cluster.sh: slurmctld and one slurmd per node, each
+ * node its own network namespace and host name), with the real node.sh and stand-ins only for the GPU
+ * software (test/standins). Every scenario asserts on every node.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  commandLines,
+  environOf,
+  filesUnder,
+  processesMentioning,
+  rlstack,
+  slurmJobState,
+  squeueJobs,
+  statusJson,
+  waitFor,
+  workspaceOnShared,
+  writeSpec,
+  type FakePrimeRl,
+} from './harness.js';
+
+let primeRl: FakePrimeRl;
+let runs: string;
+let specs: string;
+
+beforeAll(() => {
+  ({ primeRl, runs, specs } = workspaceOnShared('slurm'));
+});
+
+/** 4 GPU nodes: 2 inference (two TP-4 engines each), 2 trainer; orchestrator and env servers on the first trainer node. */
+function fourNodeSpec(name: string, extra = '', change: (toml: string) => string = (t) => t): string {
+  return writeSpec(
+    specs,
+    name,
+    change(`[run]
+name = "${name}"
+output_dir = "${runs}"
+prime_rl_dir = "${primeRl.dir}"
+prime_rl_revision = "${primeRl.revision}"
+max_steps = 10
+ready_timeout_s = 120
+
+[cluster]
+nodes = 4
+gpus_per_node = 8
+gpu = "h100"
+cpus_per_node = 8
+host_memory_gib = 1024
+backend = "slurm"
+
+[cluster.slurm]
+partition = "gpu"
+exclude = "node08"           # the test cluster's node without the shared run dir
+time = "00:10:00"
+
+[model]
+name = "Qwen/Qwen3-0.6B"
+seq_len = 4096
+
+[trainer]
+nodes = 2
+
+[inference]
+nodes = 2
+tp = 4
+
+[orchestrator]
+batch_size = 64
+group_size = 8
+max_inflight = 64
+
+[[environments]]
+name = "math"
+taskset = "i3_math"
+
+[[environments]]
+name = "aime"
+taskset = "aime25"
+split = "eval"
+${extra}`),
+  );
+}
+
+/** A long run: 200 steps of half a second, so there is time to act on it. */
+const longRun = (t: string) => t.replace('max_steps = 10', 'max_steps = 200').replace('[[environments]]', '[env]\nRLSTACK_STANDIN_STEP_SECONDS = "0.5"\n\n[[environments]]');
+
+const jobIdOf = (stdout: string) => /submitted Slurm job (\d+)/.exec(stdout)?.[1];
+
+async function expectNothingLeft(runDir: string) {
+  await waitFor('no process of the run left on any node', () => processesMentioning(primeRl.dir).length === 0 && processesMentioning(runDir).length === 0, 30_000);
+}
+
+describe('Slurm back end', () => {
+  it('a 4-node run reaches all ready, runs its steps and ends COMPLETED; secrets reach only their roles', async () => {
+    const secret = 'wandb-secret-PLANTED-8c1f';
+    const spec = fourNodeSpec('complete', '\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n');
+    const runDir = join(runs, 'complete');
+    const launched = rlstack(['launch', spec], { primeRl, env: { WANDB_API_KEY: secret } });
+    // While it runs: no command line anywhere carries the secret; the trainer has it, env servers do not.
+    const seenInEnv = await waitFor(
+      'the trainer and an env server to run',
+      () => {
+        const status = existsSync(join(runDir, 'state', 'latest', 'processes')) ? readdirSync(join(runDir, 'state', 'latest', 'processes')) : [];
+        if (!status.includes('trainer-0.json') || !status.includes('env-train-math.json')) return undefined;
+        const read = (n: string) => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', `${n}.json`), 'utf8')) as { pid: number; state: string };
+        const trainer = read('trainer-0');
+        const env = read('env-train-math');
+        if (trainer.state !== 'ready') return undefined;
+        try {
+          return { trainer: environOf(trainer.pid)['WANDB_API_KEY'], env: environOf(env.pid)['WANDB_API_KEY'] };
+        } catch {
+          return undefined;
+        }
+      },
+      120_000,
+      200,
+    );
+    expect(seenInEnv.trainer).toBe(secret);
+    expect(seenInEnv.env).toBeUndefined();
+    for (const line of commandLines()) expect(line).not.toContain(secret);
+
+    const r = await launched;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('all 10 processes are ready');
+    const jobId = jobIdOf(r.stdout)!;
+    await waitFor('COMPLETED', () => slurmJobState(jobId) === 'COMPLETED', 90_000);
+
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('completed');
+    expect(json.slurm?.state).toBe('COMPLETED');
+    const byName = new Map(json.processes.map((p) => [p.name, p]));
+    // every process ran on the node the plan put it on
+    const hosts = readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n');
+    expect(new Set(hosts).size).toBe(4);
+    const plan = JSON.parse(readFileSync(join(runDir, 'launcher', 'plan.json'), 'utf8')) as { processes: { name: string; node: number }[] };
+    for (const p of plan.processes) expect(byName.get(p.name)?.host, p.name).toBe(hosts[p.node]);
+    for (const name of ['orchestrator', 'trainer-0', 'trainer-1']) expect(byName.get(name)?.state).toBe('exited');
+    for (const name of ['inference-0', 'inference-3', 'router', 'env-train-math']) expect(byName.get(name)?.state).toBe('stopped');
+    for (let node = 0; node < 4; node++) {
+      expect(readFileSync(join(runDir, 'logs', 'latest', `node-00${node}.log`), 'utf8')).toContain('all 4 nodes checked');
+    }
+    const logs = await rlstack(['logs', runDir, '--role', 'trainer'], { primeRl });
+    expect(logs.stdout).toMatch(/^\[trainer-1\] trainer step 10$/m);
+    expect(existsSync(join(runDir, 'rollouts', 'step_10'))).toBe(true);
+    await expectNothingLeft(runDir);
+    for (const file of filesUnder(runDir)) expect(readFileSync(file, 'utf8'), file).not.toContain(secret);
+  });
+
+  it('an engine killed mid-run fails the job within 30 s, names it, and leaves nothing on any node', async () => {
+    const spec = fourNodeSpec('killed', '', longRun);
+    const runDir = join(runs, 'killed');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = jobIdOf(r.stdout)!;
+    const engine = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'inference-2.json'), 'utf8')) as { pid: number };
+    const killedAt = Date.now();
+    process.kill(engine.pid, 'SIGKILL');
+    await waitFor('the job to fail', () => slurmJobState(jobId) === 'FAILED', 30_000);
+    expect(Date.now() - killedAt).toBeLessThan(30_000);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('failed');
+    expect(json.run?.first_failure).toBe('inference-2');
+    expect(json.processes.find((p) => p.name === 'inference-2')?.state).toBe('failed');
+    const human = await rlstack(['status', runDir], { primeRl });
+    expect(human.stdout).toContain('first failure: inference-2');
+    await expectNothingLeft(runDir);
+  }, 240_000);
+
+  it('rlstack stop tears the run down in order, the job ends CANCELLED, nothing is left', async () => {
+    const spec = fourNodeSpec('stopped', '', longRun);
+    const runDir = join(runs, 'stopped');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = jobIdOf(r.stdout)!;
+    const stop = await rlstack(['stop', runDir], { primeRl });
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    expect(stop.stdout).toContain('nothing of the run is left running');
+    await waitFor('CANCELLED', () => slurmJobState(jobId) === 'CANCELLED', 60_000);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('stopped');
+    for (const p of json.processes) expect(['stopped', 'exited'], p.name).toContain(p.state);
+    // every node acted on the stop request itself (ordered teardown), before scancel
+    for (let node = 0; node < 4; node++) {
+      expect(readFileSync(join(runDir, 'logs', 'latest', `node-00${node}.log`), 'utf8'), `node ${node}`).toMatch(/stopping: (stop requested|the run was stopped)/);
+    }
+    await expectNothingLeft(runDir);
+  }, 240_000);
+
+  it('an impossible request is reported by sbatch --test-only in a dry run; nothing is submitted', async () => {
+    // 12 nodes on a partition of 8
+    const spec = fourNodeSpec('impossible', '', (t) => t.replace('nodes = 4', 'nodes = 12').replace('[trainer]\nnodes = 2', '[trainer]\nnodes = 6').replace('[inference]\nnodes = 2', '[inference]\nnodes = 6'));
+    const before = squeueJobs();
+    const r = await rlstack(['launch', spec, '--dry-run'], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain('RS4005');
+    expect(r.stderr).toMatch(/Slurm refuses this request/);
+    expect(squeueJobs()).toEqual(before);
+    expect(existsSync(join(runs, 'impossible'))).toBe(false);
+  });
+
+  it('a sandbox fleet on the CPU partition starts as one heterogeneous job', async () => {
+    const spec = fourNodeSpec(
+      'fleet',
+      `
+[cluster.pools.cpu]
+nodes = 1
+gpus_per_node = 0
+cpus_per_node = 8
+host_memory_gib = 16
+disk_gib = 500
+slurm = { partition = "cpu" }
+
+[[environments]]
+name = "code"
+taskset = "i3_code"
+runtime = "sandbox"
+episode_seconds = 5
+
+[sandboxes]
+provider = "docker"
+pool = "cpu"
+nodes = 1
+cpus = 1
+memory_gib = 1
+disk_gib = 1
+`,
+      (t) => t.replace('max_inflight = 64', 'max_inflight = 16'),
+    );
+    const runDir = join(runs, 'fleet');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const jobId = jobIdOf(r.stdout)!;
+    const sbatch = readFileSync(join(runDir, 'launcher', 'slurm', 'job.sbatch'), 'utf8');
+    expect(sbatch).toContain('#SBATCH hetjob');
+    expect(sbatch).toMatch(/#SBATCH --partition=cpu/);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.processes.find((p) => p.name === 'env-train-code')?.host).toBe('cpu01');
+    expect(json.processes.find((p) => p.name === 'env-train-math')?.host).toMatch(/^node0/);
+    await waitFor('COMPLETED', () => slurmJobState(jobId) === 'COMPLETED', 90_000);
+    await expectNothingLeft(runDir);
+  });
+
+  it('a node that fails its check stops the start before any component runs, naming it', async () => {
+    const spec = fourNodeSpec('badnode', '', (t) => t.replace('exclude = "node08"', 'exclude = "node08"\nextra_sbatch = ["--nodelist=node01,node02,node03,node04"]'));
+    writeFileSync(join(primeRl.dir, 'fake-gpus', 'node02'), '4\n');
+    try {
+      const runDir = join(runs, 'badnode');
+      const r = await rlstack(['launch', spec], { primeRl });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/node check failed: node 001 \(node02\): has 4 GPUs, the plan needs 8/);
+      expect(r.stderr).toContain('exclude');
+      const processes = join(runDir, 'state', 'latest', 'processes');
+      expect(existsSync(processes) ? readdirSync(processes) : []).toEqual([]);
+      await expectNothingLeft(runDir);
+    } finally {
+      writeFileSync(join(primeRl.dir, 'fake-gpus', 'node02'), '8\n');
+    }
+  });
+
+  it('status still answers from the run dir when Slurm no longer knows the job', async () => {
+    const runDir = join(runs, 'complete');
+    const jobFile = join(runDir, 'state', 'latest', 'slurm_job_id');
+    const real = readFileSync(jobFile, 'utf8');
+    // What a purged job looks like to scontrol: an id it does not know.
+    writeFileSync(jobFile, '987654\n');
+    try {
+      const r = await rlstack(['status', runDir], { primeRl });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Slurm job 987654: unknown to Slurm (purged)');
+      expect(r.stdout).toContain('completed');
+      expect(r.stdout).toMatch(/trainer-1\s+node 3/);
+    } finally {
+      writeFileSync(jobFile, real);
+    }
+  });
+});
