@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
-import { localAlive, startLocal } from '../../launcher/local.js';
+import { startLocal } from '../../launcher/local.js';
 import { prepareRunDir, readSecrets, type Planned } from '../../launcher/prepare.js';
 import { attempts, readAttempt, requestStop } from '../../launcher/run-dir.js';
 import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
@@ -112,18 +112,18 @@ function report(outcome: WatchOutcome, io: Output): number {
 }
 
 async function launchLocal(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, io: Output): Promise<number> {
-  const { attempt, pid } = startLocal(runDir, artifactsDir, secrets);
+  const { attempt, pid, gone } = startLocal(runDir, artifactsDir, secrets);
   io.out(`attempt ${attempt}: node.sh started (pid ${pid})`);
   const stop = interruption(async () => requestStop(runDir, attempt, 'interrupted during launch'));
   const outcome = await watchUntilReady(planned.plan, runDir, attempt, {
     deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
     say: (line) => io.out(`  ${line}`),
-    alive: () => localAlive(pid),
+    alive: gone,
     signal: stop.signal,
   });
   if (outcome.kind !== 'ready') {
     requestStop(runDir, attempt, stop.interrupted() ? 'interrupted during launch' : 'the launch failed');
-    await waitForEnd(runDir, attempt, 60_000, () => localAlive(pid) !== undefined);
+    await waitForEnd(runDir, attempt, 60_000, () => gone() === undefined);
   }
   stop.dispose();
   if (stop.interrupted()) return EXIT.backend;

@@ -1,0 +1,70 @@
+/** The local back end: the real node.sh on this machine with the stand-ins (single-node presets). */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { processesMentioning, rlstack, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
+
+let primeRl: FakePrimeRl;
+let runs: string;
+let specs: string;
+
+beforeAll(() => {
+  ({ primeRl, runs, specs } = workspaceOnShared('local'));
+});
+
+function tinySpec(name: string, extra = ''): string {
+  return writeSpec(
+    specs,
+    name,
+    `extends = "tiny"
+[run]
+name = "${name}"
+output_dir = "${runs}"
+prime_rl_dir = "${primeRl.dir}"
+prime_rl_revision = "${primeRl.revision}"
+ready_timeout_s = 60
+[ports]
+base = 20000
+${extra}`,
+  );
+}
+
+describe('local back end', () => {
+  it('runs the tiny preset to completion on this machine', async () => {
+    const r = await rlstack(['launch', tinySpec('done')], { primeRl });
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = join(runs, 'done');
+    await waitFor('completion', () => existsSync(join(runDir, 'orchestrator.done')), 60_000);
+    await waitFor('the run to be marked completed', async () => (await statusJson(runDir, primeRl)).json.run?.state === 'completed', 30_000);
+    await waitFor('nothing left', () => processesMentioning(runDir).length === 0, 30_000);
+  });
+
+  it('a crashing engine fails the launch with exit 3, names it, and leaves nothing', async () => {
+    const spec = tinySpec('crash', `[env]\nRLSTACK_STANDIN_FAIL = "inference:*:1"\n`);
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/RS4006 the run did not start: inference-0 on node 000/);
+    const runDir = join(runs, 'crash');
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.first_failure).toBe('inference-0');
+    await waitFor('nothing left', () => processesMentioning(runDir).length === 0, 30_000);
+  });
+
+  it('refuses to launch into a run dir that already holds a run, unless resuming', async () => {
+    const again = await rlstack(['launch', tinySpec('done')], { primeRl });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('RS4002');
+  });
+
+  it('stop leaves nothing running', async () => {
+    const spec = tinySpec('stop', `[env]\nRLSTACK_STANDIN_STEP_SECONDS = "1"\n`).toString();
+    const r = await rlstack(['launch', spec, '--set', 'run.max_steps=100'], { primeRl });
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = join(runs, 'stop');
+    const stop = await rlstack(['stop', runDir], { primeRl });
+    expect(stop.code, stop.stderr).toBe(0);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('stopped');
+    expect(processesMentioning(runDir)).toEqual([]);
+  });
+});
