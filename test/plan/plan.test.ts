@@ -197,3 +197,13 @@ describe('scale', () => {
     });
   }
 });
+
+describe('hosted sandboxes', () => {
+  it('need the Prime API key delivered to the env servers', () => {
+    const r = planSpec(presetPath('i3-mini'), { sets: ['secrets={ HF_TOKEN = ["trainer", "inference"] }'] });
+    const d = r.diagnostics.find((x) => x.code === 'RS1704');
+    expect(d?.severity).toBe('error');
+    expect(d?.hint).toContain('PRIME_API_KEY = ["env_servers"]');
+    expect(planSpec(presetPath('i3-mini')).diagnostics.map((x) => x.code)).not.toContain('RS1704');
+  });
+});

@@ -41,6 +41,7 @@ export const RULES: readonly Rule[] = [
   environments.trainEnvironmentPresent,
   environments.sandboxedEnvironmentsHaveAFleet,
   environments.shardsSpreadOverTheFleet,
+  environments.hostedSandboxesHaveACredential,
   envVars.envVarNamesValid,
   envVars.secretsValid,
   extra.extraTablesValid,

@@ -91,6 +91,7 @@ export const CODES = {
   RS1701: { severity: 'error', title: 'docker sandbox fleet has no nodes' },
   RS1702: { severity: 'warning', title: 'sandbox fleet configured but unused' },
   RS1703: { severity: 'warning', title: 'sandboxes with host networking' },
+  RS1704: { severity: 'error', title: 'hosted sandboxes without a credential' },
 
   RS1801: { severity: 'error', title: 'invalid environment variable name' },
   RS1802: { severity: 'error', title: 'reserved environment variable' },

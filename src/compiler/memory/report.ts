@@ -215,7 +215,7 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
       'RS2008',
       'sandboxes',
       `fleet node ${node.node} runs ${node.environments.join(', ')}: ~${node.demand} live boxes at max_inflight = ${spec.orchestrator.max_inflight}, but it has ${node.slots} slots (CPU ${slots.byCpu}, memory ${slots.byMemory}, disk ${slots.byDisk}${spec.sandboxes.network === 'restricted' ? `, bridge ${slots.byNetwork}` : ''})`,
-      `fits with orchestrator.max_inflight ≤ ${inflightFits}${cpusFit > 0 ? `, or sandboxes.cpus ≤ ${cpusFit}` : ''}, or provider = "prime"; long episodes hold boxes for their whole duration`,
+      `fits with orchestrator.max_inflight ≤ ${inflightFits}${cpusFit > 0 ? `, or sandboxes.cpus ≤ ${cpusFit}` : ''}, or shards = ${Math.ceil(node.demand / Math.max(node.slots, 1))} on the environment (one fleet node each), or provider = "prime"; long episodes hold boxes for their whole duration`,
     );
   }
 

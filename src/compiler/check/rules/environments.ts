@@ -82,3 +82,16 @@ export const shardsSpreadOverTheFleet: Rule = (ctx) => {
   }
   return out;
 };
+
+/** Hosted sandboxes are created by the env servers with the team's credential: it must reach them. */
+export const hostedSandboxesHaveACredential: Rule = (ctx) => {
+  if (ctx.spec.sandboxes.provider !== 'prime' || !ctx.spec.environments.some((e) => e.runtime === 'sandbox')) return [];
+  const roles = ctx.spec.secrets['PRIME_API_KEY'];
+  if (roles?.includes('env_servers')) return [];
+  return [
+    report(ctx, 'RS1704', 'sandboxes.provider', {
+      message: 'sandboxes.provider = "prime" creates boxes with the Prime API key, but no secret PRIME_API_KEY goes to the env servers',
+      hint: 'add to [secrets]: PRIME_API_KEY = ["env_servers"] (the value is read from the launcher environment)',
+    }),
+  ];
+};

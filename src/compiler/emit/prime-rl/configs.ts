@@ -25,6 +25,7 @@ import type { LaunchPlan } from '../../plan/types.js';
 import { isPlainTable } from '../../spec/key-path.js';
 import type { EnvironmentSpec, Spec } from '../../spec/schema.js';
 import { environmentSources, type Source } from '../../plan/sources.js';
+import { boxDemand } from '../../plan/sandbox-capacity.js';
 import { envServerAddressOverride } from '../../../runtime/components/orchestrator.js';
 import { INFERENCE_CONFIG } from '../../../runtime/components/inference.js';
 import { ORCHESTRATOR_CONFIG } from '../../../runtime/components/orchestrator.js';
@@ -253,6 +254,13 @@ function runtimeTable(env: EnvironmentSpec, spec: Spec): Record<string, unknown>
   const runtime: Record<string, unknown> = { type: s.provider === 'docker' ? 'docker' : 'prime', image: s.image, cpu: s.cpus, memory: s.memory_gib, disk: s.disk_gib };
   // A concrete allow list (even empty) switches the box to an isolated network with an egress proxy.
   if (s.network === 'restricted') runtime.allow = [...s.allow];
+  if (s.provider === 'prime') {
+    // Hosted boxes: a label to find (and clean up) the run's boxes, and a creation rate that sustains the
+    // environment's live boxes (Little's law: boxes / lifetime) with 50 % headroom but caps start-up bursts.
+    runtime.labels = [`rlstack-${spec.run.name}`];
+    const demand = [...boxDemand(spec)].filter(([name]) => name === env.name || name.startsWith(`${env.name}-`)).reduce((sum, [, n]) => sum + n, 0);
+    if (demand > 0) runtime.creates_per_min = Math.max(1, Math.ceil((1.5 * 60 * demand) / env.episode_seconds));
+  }
   return runtime;
 }
 

@@ -304,6 +304,8 @@ fetch_model() { # once per run into HF_HOME on the first node; every process the
 
 prepare_node() {
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+  # Boxes of an earlier attempt of this run outlive scancel (Docker is outside the job's cgroup).
+  sweep_sandboxes
   # This run's stale IPC files from an earlier attempt on this node (never anyone else's).
   rm -rf "/tmp/vllm-rpc-rlstack-$RUN_NAME-"* "/dev/shm/rlstack-$RUN_NAME-"* 2>/dev/null
   NCCL_HCA=
