@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { RLSTACK_VERSION } from '../version.js';
 import { compileCommand } from './commands/compile.js';
+import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
 import { launchCommand } from './commands/launch.js';
 import { logsCommand } from './commands/logs.js';
@@ -41,9 +42,10 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>', 'spec file')
     .addOption(setOption())
     .addOption(jsonOption())
+    .option('--html <file>', 'also write the plan as one self-contained HTML page')
     .addOption(noColor())
-    .action((spec: string, opts: { set: string[]; json?: boolean }) => {
-      code = planCommand(spec, { set: opts.set, json: Boolean(opts.json) }, io);
+    .action((spec: string, opts: { set: string[]; json?: boolean; html?: string }) => {
+      code = planCommand(spec, { set: opts.set, json: Boolean(opts.json), ...(opts.html ? { html: opts.html } : {}) }, io);
     });
 
   program
@@ -65,10 +67,11 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--backend <backend>', 'override cluster.backend').choices(['slurm', 'ssh', 'local']))
     .option('--dry-run', 'compile and test the request (sbatch --test-only); start nothing')
     .option('--detach', 'return once the job is submitted (Slurm)')
+    .option('--force', 'resume even across changes prime-rl cannot resume from')
     .addOption(setOption())
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[]; backend?: string; dryRun?: boolean; detach?: boolean }) => {
-      code = await launchCommand(spec, { set: opts.set, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach) }, io);
+    .action(async (spec: string, opts: { set: string[]; backend?: string; dryRun?: boolean; detach?: boolean; force?: boolean }) => {
+      code = await launchCommand(spec, { set: opts.set, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force) }, io);
     });
 
   program
@@ -116,6 +119,17 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(noColor())
     .action((spec: string, key: string, opts: { set: string[]; json?: boolean }) => {
       code = explainCommand(spec, key, { set: opts.set, json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('diff')
+    .description('what changes between two specs or compiled folders (+ ~ -); exit 4 when they differ')
+    .argument('<a>', 'spec file or compiled folder (compile -o DIR, or a run dir\'s launcher/)')
+    .argument('<b>', 'spec file or compiled folder')
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action((a: string, b: string, opts: { json?: boolean }) => {
+      code = diffCommand(a, b, { json: Boolean(opts.json) }, io);
     });
 
   program

@@ -56,6 +56,18 @@ describe('local back end', () => {
     expect(again.stderr).toContain('RS4002');
   });
 
+  it('a resume shows what changed and refuses a change prime-rl cannot resume from', async () => {
+    const spec = tinySpec('done');
+    const refused = await rlstack(['launch', spec, '--set', 'run.resume=true', '--set', 'trainer.optimizer.type="muon"'], { primeRl });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('RS4009');
+    expect(refused.stdout).toMatch(/~ .*optim/);
+    const resumed = await rlstack(['launch', spec, '--set', 'run.resume=true', '--set', 'run.max_steps=30'], { primeRl });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('attempt 2');
+    await waitFor('nothing left', () => processesMentioning(join(runs, 'done')).length === 0, 60_000);
+  });
+
   it('stop leaves nothing running', async () => {
     const spec = tinySpec('stop', `[env]\nRLSTACK_STANDIN_STEP_SECONDS = "1"\n`).toString();
     const r = await rlstack(['launch', spec, '--set', 'run.max_steps=100'], { primeRl });

@@ -3,10 +3,12 @@
  * node its own network namespace and host name), with the real node.sh and stand-ins only for the GPU
  * software (test/standins). Every scenario asserts on every node.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  cluster,
   commandLines,
   environOf,
   filesUnder,
@@ -53,7 +55,8 @@ backend = "slurm"
 [cluster.slurm]
 partition = "gpu"
 exclude = "node08"           # the test cluster's node without the shared run dir
-time = "00:10:00"
+time = "00:30:00"
+signal = "USR1@120"
 
 [model]
 name = "Qwen/Qwen3-0.6B"
@@ -260,6 +263,57 @@ disk_gib = 1
       writeFileSync(join(primeRl.dir, 'fake-gpus', 'node02'), '8\n');
     }
   });
+
+  it('resume: a second launch is refused unless run.resume, then resumes from the latest complete checkpoint in a new attempt', async () => {
+    const spec = fourNodeSpec('resumed', '\n[checkpoint]\ninterval = 5\n');
+    const runDir = join(runs, 'resumed');
+    const first = await rlstack(['launch', spec], { primeRl });
+    expect(first.code, first.stderr).toBe(0);
+    await waitFor('COMPLETED', () => slurmJobState(jobIdOf(first.stdout)!) === 'COMPLETED', 90_000);
+    const attempt1 = filesUnder(join(runDir, 'logs', 'attempt_1')).map((f) => [f, readFileSync(f, 'utf8')] as const);
+    const refused = await rlstack(['launch', spec], { primeRl });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('RS4002');
+    const second = await rlstack(['launch', spec, '--set', 'run.resume=true', '--set', 'run.max_steps=20'], { primeRl });
+    expect(second.code, second.stderr).toBe(0);
+    await waitFor('COMPLETED', () => slurmJobState(jobIdOf(second.stdout)!) === 'COMPLETED', 90_000);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.attempt).toBe(2);
+    expect(json.run?.state).toBe('completed');
+    expect(readFileSync(join(runDir, 'logs', 'attempt_2', 'node-002.log'), 'utf8')).toContain('resuming from the checkpoint of step 10');
+    expect(readFileSync(join(runDir, 'logs', 'attempt_2', 'trainer-0.log'), 'utf8')).toContain('--resume.step');
+    expect(existsSync(join(runDir, 'rollouts', 'step_20'))).toBe(true);
+    // the first attempt's files are untouched; what it was launched with is kept
+    for (const [file, text] of attempt1) expect(readFileSync(file, 'utf8'), file).toBe(text);
+    expect(existsSync(join(runDir, 'state', 'attempt_1', 'launcher', 'plan.json'))).toBe(true);
+  });
+
+  it('the time-limit warning stops the run cleanly and the requeued job resumes by itself', async () => {
+    const spec = fourNodeSpec('requeued', '\n[checkpoint]\ninterval = 5\n', (t) => longRun(t).replace('time = "00:30:00"', 'time = "00:30:00"\nrequeue = true'));
+    const runDir = join(runs, 'requeued');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = jobIdOf(r.stdout)!;
+    await waitFor('a complete checkpoint', () => existsSync(join(runDir, 'checkpoints', 'step_5', 'STABLE')), 60_000);
+    // What Slurm sends `signal = "USR1@120"` before the limit, to the batch shell only.
+    const slurmEnv = { env: { ...process.env, SLURM_CONF: cluster()['RLSTACK_CLUSTER_SLURM_CONF'] } };
+    execFileSync('scancel', ['--batch', '--signal=USR1', jobId], slurmEnv);
+    // The job requeues itself once every node has stopped; Slurm then holds a requeued job for a fixed
+    // 120 s before it is eligible again — the test skips that wait, nothing else.
+    await waitFor('the job to requeue', () => /Restarts=1/.test(execFileSync('scontrol', ['show', 'job', jobId], { ...slurmEnv, encoding: 'utf8' })), 60_000);
+    const nudge = () => {
+      if (slurmJobState(jobId) === 'PENDING') execFileSync('scontrol', ['update', `JobId=${jobId}`, 'StartTime=now'], slurmEnv);
+      return true;
+    };
+    await waitFor('the second attempt to run', () => nudge() && existsSync(join(runDir, 'state', 'attempt_2', 'processes', 'trainer-0.json')) && readFileSync(join(runDir, 'state', 'attempt_2', 'processes', 'trainer-0.json'), 'utf8').includes('"ready"'), 150_000, 1000);
+    expect(JSON.parse(readFileSync(join(runDir, 'state', 'attempt_1', 'run.json'), 'utf8')).state).toBe('stopped');
+    const log = readFileSync(join(runDir, 'logs', 'attempt_2', 'node-002.log'), 'utf8');
+    expect(log).toMatch(/resuming from the checkpoint of step \d+/);
+    expect(readFileSync(join(runDir, 'state', 'attempt_2', 'slurm_job_id'), 'utf8').trim()).toBe(jobId);
+    const stop = await rlstack(['stop', runDir], { primeRl });
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    await expectNothingLeft(runDir);
+  }, 240_000);
 
   it('status still answers from the run dir when Slurm no longer knows the job', async () => {
     const runDir = join(runs, 'complete');

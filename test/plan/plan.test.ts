@@ -207,3 +207,24 @@ describe('hosted sandboxes', () => {
     expect(planSpec(presetPath('i3-mini')).diagnostics.map((x) => x.code)).not.toContain('RS1704');
   });
 });
+
+describe('the Slurm time-limit warning', () => {
+  it('parses every Slurm time format', async () => {
+    const { slurmTimeSeconds } = await import('../../src/compiler/check/rules/cluster.js');
+    expect(slurmTimeSeconds('90')).toBe(5400);
+    expect(slurmTimeSeconds('10:30')).toBe(630);
+    expect(slurmTimeSeconds('72:00:00')).toBe(259200);
+    expect(slurmTimeSeconds('1-12')).toBe(129600);
+    expect(slurmTimeSeconds('2-00:30')).toBe(174600);
+    expect(slurmTimeSeconds('1-00:00:10')).toBe(86410);
+    expect(slurmTimeSeconds('soon')).toBeUndefined();
+  });
+
+  it('must come well before the limit, or the run stops as soon as it starts', () => {
+    const r = planSpec(presetPath('i3-mini'), { sets: ['cluster.slurm.time="00:10:00"'] });
+    const d = r.diagnostics.find((x) => x.code === 'RS1012');
+    expect(d?.message).toContain('as soon as it starts');
+    expect(d?.hint).toContain('USR1@60');
+    expect(planSpec(presetPath('i3-mini')).diagnostics.map((x) => x.code)).not.toContain('RS1012');
+  });
+});

@@ -11,10 +11,11 @@ import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { startLocal } from '../../launcher/local.js';
 import { prepareRunDir, readSecrets, type Planned } from '../../launcher/prepare.js';
-import { attempts, readAttempt, requestStop } from '../../launcher/run-dir.js';
+import { attempts, readAttempt, requestStop, resolveRunDir } from '../../launcher/run-dir.js';
 import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
 import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
 import { writeArtifacts } from './compile.js';
+import { compareWithLaunched } from './diff.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { waitForEnd } from './stop.js';
@@ -24,6 +25,8 @@ export interface LaunchOptions {
   backend?: string;
   dryRun: boolean;
   detach: boolean;
+  /** Resume even across changes prime-rl cannot resume from. */
+  force?: boolean;
 }
 
 export async function launchCommand(spec: string, options: LaunchOptions, io: Output): Promise<number> {
@@ -44,6 +47,24 @@ export async function launchCommand(spec: string, options: LaunchOptions, io: Ou
   if (secretProblems.length) {
     io.diagnostics(secretProblems, result.sources);
     return EXIT.specErrors;
+  }
+  if (result.resolved.spec.run.resume) {
+    // Show what changes against what the run was launched with, and refuse what prime-rl cannot resume from.
+    const launched = compareWithLaunched(join(resolveRunDir(result.plan.run.dir), 'launcher'), renderArtifacts(result.resolved, result.derived, result.plan).artifacts);
+    if (launched && !launched.diff.identical) io.out(launched.text(io.style));
+    if (launched?.conflicts.length && !options.force) {
+      io.diagnostics(
+        [
+          diagnostic('RS4009', {
+            message: `cannot resume ${result.plan.run.dir}: ${launched.conflicts.join('; ')}`,
+            path: 'run.resume',
+            hint: 'undo these changes, or launch with --force to start from the checkpoint anyway',
+          }),
+        ],
+        result.sources,
+      );
+      return EXIT.specErrors;
+    }
   }
   const prepared = prepareRunDir(result);
   if (!prepared.prepared) {

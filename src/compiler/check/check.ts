@@ -22,6 +22,7 @@ export const RULES: readonly Rule[] = [
   cluster.localBackendIsOneNode,
   cluster.sshHostsMatchNodes,
   cluster.slurmValuesSafe,
+  cluster.signalBeforeTimeLimit,
   cluster.portsInRange,
   cluster.unusedNodes,
   model.modelKnown,

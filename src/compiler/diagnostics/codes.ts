@@ -51,6 +51,7 @@ export const CODES = {
   RS1009: { severity: 'error', title: 'GPU role on a pool without GPUs' },
   RS1010: { severity: 'error', title: 'invalid Slurm value' },
   RS1011: { severity: 'error', title: 'ports out of range' },
+  RS1012: { severity: 'error', title: 'time-limit warning at or before the start' },
 
   RS1101: { severity: 'error', title: 'unknown model' },
   RS1102: { severity: 'error', title: 'sequence length exceeds the model' },
@@ -127,6 +128,7 @@ export const CODES = {
   RS4006: { severity: 'error', title: 'the run failed to start' },
   RS4007: { severity: 'error', title: 'no run found' },
   RS4008: { severity: 'warning', title: 'processes left after stop' },
+  RS4009: { severity: 'error', title: 'resume across a change prime-rl cannot resume from' },
 
   RS9001: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;
