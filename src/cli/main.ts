@@ -1,20 +1,11 @@
 /**
- * The CLI: commander wiring only. Each command is one function returning an exit code (SPEC §2); nothing
+ * The CLI: commander wiring only. Commands are imported when they run, so `plan` does not load what
+ * `launch` needs (start-up time is part of the product). Each command is one function returning an exit code (SPEC §2); nothing
  * here throws to the user — an unexpected failure is reported as RS9001 without a stack trace (set
  * RLSTACK_DEBUG=1 to see it).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { RLSTACK_VERSION } from '../version.js';
-import { compileCommand } from './commands/compile.js';
-import { diffCommand } from './commands/diff.js';
-import { explainCommand } from './commands/explain.js';
-import { launchCommand } from './commands/launch.js';
-import { logsCommand } from './commands/logs.js';
-import { statusCommand } from './commands/status.js';
-import { stopCommand } from './commands/stop.js';
-import { planCommand } from './commands/plan.js';
-import { initCommand, presetsCommand } from './commands/presets.js';
-import { schemaCommand } from './commands/schema.js';
 import { EXIT } from './exit-codes.js';
 import { createOutput } from './output.js';
 
@@ -44,8 +35,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(jsonOption())
     .option('--html <file>', 'also write the plan as one self-contained HTML page')
     .addOption(noColor())
-    .action((spec: string, opts: { set: string[]; json?: boolean; html?: string }) => {
-      code = planCommand(spec, { set: opts.set, json: Boolean(opts.json), ...(opts.html ? { html: opts.html } : {}) }, io);
+    .action(async (spec: string, opts: { set: string[]; json?: boolean; html?: string }) => {
+      code = await (await import('./commands/plan.js')).planCommand(spec, { set: opts.set, json: Boolean(opts.json), ...(opts.html ? { html: opts.html } : {}) }, io);
     });
 
   program
@@ -56,8 +47,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(setOption())
     .addOption(jsonOption())
     .addOption(noColor())
-    .action((spec: string, opts: { set: string[]; out: string; json?: boolean }) => {
-      code = compileCommand(spec, { set: opts.set, out: opts.out, json: Boolean(opts.json) }, io);
+    .action(async (spec: string, opts: { set: string[]; out: string; json?: boolean }) => {
+      code = await (await import('./commands/compile.js')).compileCommand(spec, { set: opts.set, out: opts.out, json: Boolean(opts.json) }, io);
     });
 
   program
@@ -71,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(setOption())
     .addOption(noColor())
     .action(async (spec: string, opts: { set: string[]; backend?: string; dryRun?: boolean; detach?: boolean; force?: boolean }) => {
-      code = await launchCommand(spec, { set: opts.set, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force) }, io);
+      code = await (await import('./commands/launch.js')).launchCommand(spec, { set: opts.set, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force) }, io);
     });
 
   program
@@ -82,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(jsonOption())
     .addOption(noColor())
     .action(async (target: string, opts: { set: string[]; json?: boolean }) => {
-      code = await statusCommand(target, { set: opts.set, json: Boolean(opts.json) }, io);
+      code = await (await import('./commands/status.js')).statusCommand(target, { set: opts.set, json: Boolean(opts.json) }, io);
     });
 
   program
@@ -95,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(setOption())
     .addOption(noColor())
     .action(async (target: string, opts: { set: string[]; role?: string; node?: string; follow?: boolean }) => {
-      code = await logsCommand(target, { set: opts.set, ...(opts.role ? { role: opts.role } : {}), ...(opts.node ? { node: opts.node } : {}), follow: Boolean(opts.follow) }, io);
+      code = await (await import('./commands/logs.js')).logsCommand(target, { set: opts.set, ...(opts.role ? { role: opts.role } : {}), ...(opts.node ? { node: opts.node } : {}), follow: Boolean(opts.follow) }, io);
     });
 
   program
@@ -106,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(jsonOption())
     .addOption(noColor())
     .action(async (target: string, opts: { set: string[]; json?: boolean }) => {
-      code = await stopCommand(target, { set: opts.set, json: Boolean(opts.json) }, io);
+      code = await (await import('./commands/stop.js')).stopCommand(target, { set: opts.set, json: Boolean(opts.json) }, io);
     });
 
   program
@@ -117,8 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(setOption())
     .addOption(jsonOption())
     .addOption(noColor())
-    .action((spec: string, key: string, opts: { set: string[]; json?: boolean }) => {
-      code = explainCommand(spec, key, { set: opts.set, json: Boolean(opts.json) }, io);
+    .action(async (spec: string, key: string, opts: { set: string[]; json?: boolean }) => {
+      code = await (await import('./commands/explain.js')).explainCommand(spec, key, { set: opts.set, json: Boolean(opts.json) }, io);
     });
 
   program
@@ -128,15 +119,15 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<b>', 'spec file or compiled folder')
     .addOption(jsonOption())
     .addOption(noColor())
-    .action((a: string, b: string, opts: { json?: boolean }) => {
-      code = diffCommand(a, b, { json: Boolean(opts.json) }, io);
+    .action(async (a: string, b: string, opts: { json?: boolean }) => {
+      code = await (await import('./commands/diff.js')).diffCommand(a, b, { json: Boolean(opts.json) }, io);
     });
 
   program
     .command('schema')
     .description('print the JSON Schema of the spec')
-    .action(() => {
-      code = schemaCommand(io);
+    .action(async () => {
+      code = await (await import('./commands/schema.js')).schemaCommand(io);
     });
 
   program
@@ -144,8 +135,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('list the presets')
     .addOption(jsonOption())
     .addOption(noColor())
-    .action((opts: { json?: boolean }) => {
-      code = presetsCommand({ json: Boolean(opts.json) }, io);
+    .action(async (opts: { json?: boolean }) => {
+      code = (await import('./commands/presets.js')).presetsCommand({ json: Boolean(opts.json) }, io);
     });
 
   program
@@ -155,8 +146,8 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--preset <name>', 'preset to start from')
     .option('--force', 'overwrite an existing file')
     .addOption(noColor())
-    .action((file: string, opts: { preset: string; force?: boolean }) => {
-      code = initCommand(file, { preset: opts.preset, force: Boolean(opts.force) }, io);
+    .action(async (file: string, opts: { preset: string; force?: boolean }) => {
+      code = (await import('./commands/presets.js')).initCommand(file, { preset: opts.preset, force: Boolean(opts.force) }, io);
     });
 
   try {
