@@ -3,7 +3,7 @@
  * and follow the start until every process is ready. A failed start leaves nothing running and says what
  * happened (exit 3); Ctrl-C during the start tears down what was started.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
@@ -11,9 +11,12 @@ import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { startLocal } from '../../launcher/local.js';
 import { prepareRunDir, readSecrets, type Planned } from '../../launcher/prepare.js';
-import { attempts, readAttempt, requestStop, resolveRunDir } from '../../launcher/run-dir.js';
+import { attempts, createAttempt, readAttempt, requestStop, resolveRunDir, runId } from '../../launcher/run-dir.js';
 import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
 import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
+import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../../launcher/ssh/backend.js';
+import { preflight, preflightTable } from '../../launcher/ssh/preflight.js';
+import { SshPool } from '../../launcher/ssh/transport.js';
 import { writeArtifacts } from './compile.js';
 import { compareWithLaunched } from './diff.js';
 import { EXIT } from '../exit-codes.js';
@@ -39,8 +42,11 @@ export async function launchCommand(spec: string, options: LaunchOptions, io: Ou
   io.diagnostics(result.diagnostics, result.sources);
   const backend = result.resolved.spec.cluster.backend;
   if (backend === 'ssh') {
-    io.diagnostics([diagnostic('RS4004', { message: 'the ssh back end is not available in this version of rlstack', path: 'cluster.backend', hint: 'use backend = "slurm" or "local"' })], result.sources);
-    return EXIT.usage;
+    const inv = inventory(result);
+    if (!inv.hosts) {
+      io.diagnostics([diagnostic('RS4105', { message: inv.problem!, path: 'cluster.ssh.hosts', hint: 'list one host per node: a hostlist expression ("gpu-[001-064]") or an array' })], result.sources);
+      return EXIT.specErrors;
+    }
   }
   const { secrets, diagnostics: secretProblems } = readSecrets(result);
   if (options.dryRun) return dryRun(result, backend, secretProblems.length, io);
@@ -73,6 +79,7 @@ export async function launchCommand(spec: string, options: LaunchOptions, io: Ou
   }
   const { runDir, artifactsDir } = prepared.prepared;
   io.out(`run dir ${runDir}`);
+  if (backend === 'ssh') return launchSsh(result, runDir, artifactsDir, secrets, io);
   return backend === 'local' ? launchLocal(result, runDir, artifactsDir, secrets, io) : launchSlurm(result, runDir, artifactsDir, secrets, options.detach, io);
 }
 
@@ -82,6 +89,11 @@ async function dryRun(planned: Planned, backend: string, missingSecrets: number,
   writeArtifacts(dir, artifacts);
   io.out(`dry run: compiled ${artifacts.length} files into ${dir}; nothing was started`);
   if (missingSecrets) io.out(`note: ${missingSecrets} secret(s) missing from the environment would stop a real launch`);
+  if (backend === 'ssh') {
+    const hosts = inventory(planned).hosts ?? [];
+    io.out(`would preflight ${hosts.length} hosts over SSH, then start node.sh on each: ${hosts.join(' ')}`);
+    return EXIT.ok;
+  }
   if (backend !== 'slurm') {
     io.out(`would start node.sh of node 0 on this machine (backend ${backend})`);
     return EXIT.ok;
@@ -207,4 +219,111 @@ async function launchSlurm(planned: Planned, runDir: string, artifactsDir: strin
   const code = report(outcome, io);
   if (code === EXIT.ok && outcome.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
   return code;
+}
+
+/**
+ * Back end ssh: preflight every node (one table; any failure → exit 3, nothing started), then a new attempt
+ * with its hosts file, node.sh started detached on every node under the launcher's lease, progress until
+ * all ready; a failure or Ctrl-C tears down every node and checks that nothing of the run is left.
+ */
+async function launchSsh(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, io: Output): Promise<number> {
+  const hosts = inventory(planned).hosts!;
+  const settings = sshSettingsOf(planned);
+  const pool = new SshPool(settings, { debug: process.env['RLSTACK_DEBUG'] ? (l) => io.err(`ssh: ${l}`) : undefined });
+  try {
+    const t0 = Date.now();
+    io.out(`preflight on ${hosts.length} nodes over SSH`);
+    const rows = await preflight({ planned, runDir, hosts, pool });
+    for (const line of preflightTable(rows, hosts.length)) io.out(line);
+    const failed = rows.filter((r) => r.result === 'FAIL');
+    if (failed.length) {
+      const byNode = new Map<number, typeof failed>();
+      for (const r of failed) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+      io.diagnostics(
+        [...byNode.values()].map((list) => {
+          const first = list[0]!;
+          const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind ? 'RS4102' : 'RS4103';
+          const [message, hint] = first.kind ? first.detail.split(' — ') : [list.map((r) => `${r.check}: ${r.detail}`).join('; '), undefined];
+          return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || 'fix the node, or leave it out of cluster.ssh.hosts' });
+        }),
+        new Map(),
+      );
+      io.out(`preflight failed on ${byNode.size} of ${hosts.length} nodes: nothing was started`);
+      return EXIT.backend;
+    }
+    io.out(`preflight passed on ${hosts.length} nodes (${Date.now() - t0} ms)`);
+
+    const attempt = createAttempt(runDir);
+    const state = join(runDir, 'state', `attempt_${attempt}`);
+    writeFileSync(join(state, 'hosts'), `${hosts.join('\n')}\n`);
+    writeSshState(runDir, attempt, settings, hosts);
+    const lease = new Lease(join(state, 'lease'));
+    lease.start();
+    const stop = interruption(async () => requestStop(runDir, attempt, 'interrupted during launch'));
+    const started = await startNodes({ pool, hosts, runDir, artifactsDir, attempt, runId: runId(runDir), secrets, leaseFile: join(state, 'lease') });
+    const notStarted = started.filter((r) => r.error);
+    io.out(`attempt ${attempt}: node.sh started on ${started.length - notStarted.length} of ${hosts.length} nodes`);
+    let outcome: WatchOutcome | undefined;
+    if (notStarted.length === 0 && !stop.interrupted()) {
+      const roleOf = new Map(planned.plan.processes.map((p) => [p.name, p.role]));
+      const states = new Map<string, string>();
+      const announced = new Set<string>();
+      let lastCheck = 0;
+      outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+        deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
+        say: (line) => {
+          io.out(`  ${line}`);
+          const m = /^(\S+)\s+(\S+) \(node/.exec(line);
+          if (!m) return;
+          states.set(m[2]!, m[1]!);
+          for (const role of new Set(roleOf.values())) {
+            const names = [...roleOf].filter(([, r]) => r === role).map(([n]) => n);
+            if (!announced.has(role) && names.every((n) => ['ready', 'exited'].includes(states.get(n) ?? ''))) {
+              announced.add(role);
+              io.out(`  ${role}: all ${names.length} ready`);
+            }
+          }
+        },
+        alive: async () => {
+          if (Date.now() - lastCheck < 3000) return undefined;
+          lastCheck = Date.now();
+          const { alive, unreachable } = await nodesAlive(pool, hosts, nodePids(runDir, attempt, hosts.length));
+          if (unreachable.length) return `node ${unreachable[0]!.node} (${unreachable[0]!.host}) became unreachable: ${unreachable[0]!.why}`;
+          const dead = hosts.map((_, i) => i).filter((i) => !alive.includes(i));
+          const run = readAttempt(runDir, attempt)?.run;
+          if (dead.length && !(run && ['completed', 'failed', 'stopped'].includes(run.state))) return `node.sh is gone on node ${dead[0]} (${hosts[dead[0]!]})`;
+          return undefined;
+        },
+        signal: stop.signal,
+      });
+    }
+    const ok = outcome && (outcome.kind === 'ready' || (outcome.kind === 'ended' && outcome.status.run?.state === 'completed'));
+    if (ok) {
+      lease.release();
+      stop.dispose();
+      io.out(`all ready in ${Date.now() - t0} ms from preflight`);
+      const code = report(outcome!, io);
+      if (code === EXIT.ok && outcome!.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
+      return code;
+    }
+    // Whole-run teardown: the stop request (every node acts on it within seconds), then make sure over SSH.
+    requestStop(runDir, attempt, stop.interrupted() ? 'interrupted during launch' : 'the launch failed');
+    io.out('  stopping every node');
+    await waitForEnd(runDir, attempt, 30_000, async () => (await nodesAlive(pool, hosts, nodePids(runDir, attempt, hosts.length))).alive.length > 0);
+    const swept = await sweepRun(pool, hosts, runDir, runId(runDir), true);
+    lease.release();
+    stop.dispose();
+    if (swept.killed.length) io.out(`  killed ${swept.killed.length} leftover process(es): ${swept.killed.map((s) => `${s.host}:${s.pid}`).join(' ')}`);
+    if (notStarted.length) {
+      io.diagnostics(notStarted.map((r) => diagnostic('RS4107', { message: `node ${r.node} (${r.host}): ${r.error}`, hint: 'the nodes that did start were stopped' })), new Map());
+      return EXIT.backend;
+    }
+    if (stop.interrupted()) {
+      io.out('interrupted: every node was stopped');
+      return EXIT.backend;
+    }
+    return report(outcome!, io);
+  } finally {
+    pool.close();
+  }
 }

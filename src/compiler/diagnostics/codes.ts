@@ -9,6 +9,7 @@
  *   RS17xx sandbox fleet                      RS18xx env vars and secrets
  *   RS19xx placement (nodes and GPUs)         RS20xx memory and capacity (will it fit?)
  *   RS25xx prime-rl extra tables               RS40xx launch, status and stop
+ *   RS41xx the ssh back end
  *   RS9xxx internal errors (a bug in rlstack)
  */
 export type Severity = 'error' | 'warning' | 'info';
@@ -129,6 +130,14 @@ export const CODES = {
   RS4007: { severity: 'error', title: 'no run found' },
   RS4008: { severity: 'warning', title: 'processes left after stop' },
   RS4009: { severity: 'error', title: 'resume across a change prime-rl cannot resume from' },
+
+  RS4101: { severity: 'error', title: 'ssh: host key unknown or changed' },
+  RS4102: { severity: 'error', title: 'ssh: node unreachable or authentication failed' },
+  RS4103: { severity: 'error', title: 'ssh: preflight failed on a node' },
+  RS4104: { severity: 'error', title: 'ssh: node slower than connect_timeout_s' },
+  RS4105: { severity: 'error', title: 'ssh: no hosts for the plan' },
+  RS4106: { severity: 'warning', title: 'ssh: processes of the run left on a node' },
+  RS4107: { severity: 'error', title: 'ssh: could not start node.sh on a node' },
 
   RS9001: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

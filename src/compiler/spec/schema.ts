@@ -77,6 +77,9 @@ const SshTable = Table(
     known_hosts: Str('known_hosts file used to verify host keys', { default: '~/.ssh/known_hosts' }),
     max_parallel: Int(1, 'connections opened at once', { default: 64 }),
     connect_timeout_s: Int(1, 'seconds to wait for a node to answer', { default: 15 }),
+    config: Str('OpenSSH client config read for Host aliases, HostName, User, Port, IdentityFile, ProxyJump', { default: '~/.ssh/config' }),
+    path: Type.Array(Type.String(), { default: [], description: 'folders put first on PATH of every remote command (preflight and node.sh), e.g. where nvidia-smi lives when the login PATH lacks it' }),
+    lease_timeout_s: Int(5, 'a node stops by itself when the launcher has not renewed its lease for this long before the run is ready', { default: 60 }),
   },
   'SSH settings, used when cluster.backend = "ssh"',
 );

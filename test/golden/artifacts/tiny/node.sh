@@ -3,7 +3,8 @@
 # One script for every node and every back end (docs/runtime.md): check the node, wait for the others,
 # start this node's processes in plan order, wait for readiness, supervise, tear down. Nothing it starts
 # outlives it. Inputs (environment): RLSTACK_NODE_INDEX (or RLSTACK_NODE_OFFSET + SLURM_PROCID),
-# RLSTACK_ATTEMPT, RLSTACK_RUN_ID; the hosts file state/attempt_<N>/hosts; secrets by name.
+# RLSTACK_ATTEMPT, RLSTACK_RUN_ID; the hosts file state/attempt_<N>/hosts; secrets by name; optionally
+# RLSTACK_LEASE_FILE and RLSTACK_LEASE_TIMEOUT_S (see lease_check).
 set -uo pipefail
 shopt -s nullglob
 
@@ -219,6 +220,29 @@ fail() { # process reason — the run fails; this node stops
   teardown 1 "$1 failed"
 }
 
+# --------------------------------------------------------------------------------------------- lease
+
+# A back end that starts node.sh from an attached launcher (ssh) renews RLSTACK_LEASE_FILE (new content
+# every few seconds) until the run is ready, then removes it. If the content stops changing for
+# RLSTACK_LEASE_TIMEOUT_S seconds — measured on this node's own clock — the launcher vanished mid-launch:
+# the run fails and every node stops.
+LEASE_SEEN=
+LEASE_AT=$SECONDS
+lease_check() {
+  [[ -n ${RLSTACK_LEASE_FILE:-} && -f $RLSTACK_LEASE_FILE ]] || return 0
+  local value limit=${RLSTACK_LEASE_TIMEOUT_S:-60}
+  value=$(head -c 100 "$RLSTACK_LEASE_FILE" 2>/dev/null)
+  if [[ $value != "$LEASE_SEEN" ]]; then
+    LEASE_SEEN=$value
+    LEASE_AT=$SECONDS
+    return 0
+  fi
+  if (( SECONDS - LEASE_AT > limit )); then
+    mark_run failed "the launcher vanished before the run was ready (lease not renewed for ${limit}s)" launcher-lease
+    teardown 1 "the launcher's lease expired"
+  fi
+}
+
 # --------------------------------------------------------------------------------------------- checks
 
 check_node() {
@@ -275,6 +299,7 @@ barrier() { # every node checked, or name the ones that did not
       teardown 3 "nodes did not check in"
     fi
     [[ -f $STATE_DIR/STOP ]] && on_signal STOP
+    lease_check
     sleep 1
   done
 }
@@ -436,6 +461,7 @@ run_finished() { # the orchestrator's node decides completion; every other node 
 
 supervise_once() {
   local name
+  lease_check
   for name in "${!PID_OF[@]}"; do
     [[ ${STATE_OF[$name]} == exited ]] && continue
     process_alive "$name" || reap "$name"

@@ -1,0 +1,198 @@
+/**
+ * Back end `ssh`: the inventory (plan.nodes[].host, from cluster.ssh.hosts), starting node.sh detached on
+ * every node (setsid nohup, secrets on the channel's stdin), the launcher's lease, node liveness, and the
+ * check that nothing of a run is left on any node.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { shQuote } from '../../runtime/shell.js';
+import type { Planned } from '../prepare.js';
+import { pathPrefix } from './preflight.js';
+import { onAll, SshError, SshPool } from './transport.js';
+import type { SshSettings } from './config.js';
+
+export function sshSettingsOf(planned: Planned): SshSettings {
+  const s = planned.resolved.spec.cluster.ssh as unknown as SshSettings;
+  return {
+    user: s.user,
+    port: s.port,
+    identity_file: s.identity_file,
+    jump: s.jump,
+    known_hosts: s.known_hosts,
+    max_parallel: s.max_parallel,
+    connect_timeout_s: s.connect_timeout_s,
+    config: s.config,
+    path: s.path ?? [],
+    lease_timeout_s: s.lease_timeout_s,
+  };
+}
+
+/** Host of every plan node, or why there is none. */
+export function inventory(planned: Planned): { hosts?: string[]; problem?: string } {
+  const missing = planned.plan.nodes.filter((n) => !n.host);
+  if (missing.length) {
+    return { problem: `no host for plan node${missing.length > 1 ? 's' : ''} ${missing.map((n) => `${n.index} (pool ${n.pool})`).join(', ')}: cluster.ssh.hosts (or cluster.pools.<name>.ssh.hosts) names fewer hosts than the pool's nodes` };
+  }
+  const hosts = planned.plan.nodes.map((n) => n.host!);
+  const dup = hosts.find((h, i) => hosts.indexOf(h) !== i);
+  if (dup) return { problem: `host ${dup} appears twice in the inventory: one node per host` };
+  return { hosts };
+}
+
+const pid3 = (i: number) => String(i).padStart(3, '0');
+
+export function stateDir(runDir: string, attempt: number): string {
+  return join(runDir, 'state', `attempt_${attempt}`);
+}
+
+/** What `status`/`stop` need later to reach the nodes again (no secrets). */
+export function writeSshState(runDir: string, attempt: number, settings: SshSettings, hosts: string[]): void {
+  writeFileSync(join(stateDir(runDir, attempt), 'ssh.json'), `${JSON.stringify({ settings, hosts }, null, 2)}\n`);
+}
+
+export function readSshState(runDir: string, attempt: number): { settings: SshSettings; hosts: string[] } | undefined {
+  const path = join(stateDir(runDir, attempt), 'ssh.json');
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as { settings: SshSettings; hosts: string[] };
+}
+
+export interface StartResult {
+  node: number;
+  host: string;
+  pid?: number;
+  error?: string;
+}
+
+/** Starts node.sh on every node, detached (it survives the launcher and the SSH session). */
+export async function startNodes(o: { pool: SshPool; hosts: string[]; runDir: string; artifactsDir: string; attempt: number; runId: string; secrets: Record<string, string>; leaseFile: string }): Promise<StartResult[]> {
+  const s = o.pool.settings;
+  const state = stateDir(o.runDir, o.attempt);
+  const logs = join(o.runDir, 'logs', `attempt_${o.attempt}`);
+  mkdirSync(join(state, 'pids'), { recursive: true });
+  const results = await onAll(o.hosts, s.max_parallel, async (host, i) => {
+    const vars = {
+      RLSTACK_NODE_INDEX: String(i),
+      RLSTACK_ATTEMPT: String(o.attempt),
+      RLSTACK_RUN_ID: o.runId,
+      RLSTACK_LEASE_FILE: o.leaseFile,
+      RLSTACK_LEASE_TIMEOUT_S: String(s.lease_timeout_s),
+      ...o.secrets,
+    };
+    const script = `set -e
+${pathPrefix(s.path)}${Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`).join('\n')}
+cd /
+setsid nohup bash ${shQuote(join(o.artifactsDir, 'node.sh'))} > ${shQuote(join(logs, `node-${pid3(i)}.ssh.out`))} 2>&1 < /dev/null &
+echo $! > ${shQuote(join(state, 'pids', `node-${pid3(i)}`))}
+echo "started $!"
+`;
+    const r = await o.pool.run(host, script, { timeoutMs: 60_000 });
+    const pid = /started (\d+)/.exec(r.stdout)?.[1];
+    if (r.code !== 0 || !pid) throw new SshError(host, 'unreachable', `node.sh did not start on ${host} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}`, '');
+    return Number(pid);
+  });
+  return results.map((r, i) => (r.ok ? { node: i, host: o.hosts[i]!, pid: r.value } : { node: i, host: o.hosts[i]!, error: r.error.message }));
+}
+
+/** The launcher's lease: new content every 2 s until released (removed) once the run is ready. */
+export class Lease {
+  private timer: NodeJS.Timeout | undefined;
+  private n = 0;
+  constructor(readonly file: string) {}
+  start(): void {
+    const renew = () => writeFileSync(this.file, `${process.pid} ${++this.n}\n`);
+    renew();
+    this.timer = setInterval(renew, 2000);
+    this.timer.unref();
+  }
+  release(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    rmSync(this.file, { force: true });
+  }
+}
+
+/** node.sh pids recorded at start. */
+export function nodePids(runDir: string, attempt: number, nodes: number): (number | undefined)[] {
+  return Array.from({ length: nodes }, (_, i) => {
+    const f = join(stateDir(runDir, attempt), 'pids', `node-${pid3(i)}`);
+    return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
+  });
+}
+
+/** Which node.sh are still running (by recorded pid, on its own node); unreachable nodes are reported. */
+export async function nodesAlive(pool: SshPool, hosts: string[], pids: (number | undefined)[]): Promise<{ alive: number[]; unreachable: { node: number; host: string; why: string }[] }> {
+  const results = await onAll(hosts, pool.settings.max_parallel, async (host, i) => {
+    const pid = pids[i];
+    if (!pid) return false;
+    const r = await pool.run(host, `kill -0 ${pid} 2>/dev/null && echo alive || echo gone`, { timeoutMs: 15_000 });
+    return r.stdout.includes('alive');
+  });
+  const alive: number[] = [];
+  const unreachable: { node: number; host: string; why: string }[] = [];
+  results.forEach((r, i) => {
+    if (!r.ok) unreachable.push({ node: i, host: hosts[i]!, why: r.error.message });
+    else if (r.value) alive.push(i);
+  });
+  return { alive, unreachable };
+}
+
+export interface Survivor {
+  node: number;
+  host: string;
+  pid: number;
+  args: string;
+}
+
+/**
+ * Every process on each node that belongs to the run: its command line names the run's artifacts or logs
+ * (`<run dir>/launcher/`, `<run dir>/logs/`), or it carries the run's RLSTACK_RUN_ID in its environment
+ * (node.sh exports it, so every descendant — vLLM or torchrun workers included — inherits it). With `kill`,
+ * TERM then KILL them first and report what was there. The script travels on stdin and skips itself.
+ */
+export async function sweepRun(pool: SshPool, hosts: string[], runDir: string, runIdValue: string, kill: boolean): Promise<{ survivors: Survivor[]; killed: Survivor[]; unreachable: { node: number; host: string; why: string }[] }> {
+  const script = `RUNDIR=${shQuote(runDir)}
+ID=${shQuote(runIdValue)}
+self=$$
+find_run() {
+  local p pid args
+  for p in /proc/[0-9]*; do
+    pid=\${p#/proc/}
+    [[ $pid == "$self" || $pid == "$BASHPID" ]] && continue
+    args=$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+    [[ -n $args ]] || continue
+    if [[ $args == *"$RUNDIR/launcher/"* || $args == *"$RUNDIR/logs/"* ]] || grep -qzx "RLSTACK_RUN_ID=$ID" "$p/environ" 2>/dev/null; then
+      printf '%s %s\\n' "$pid" "\${args:0:200}"
+    fi
+  done
+}
+${kill ? `before=$(find_run)
+if [[ -n $before ]]; then
+  printf '%s\\n' "$before" | sed 's/^/K /'
+  pids=$(cut -d' ' -f1 <<< "$before")
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2>/dev/null; sleep 2
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null; sleep 0.5
+fi
+` : ''}find_run
+`;
+  const results = await onAll(hosts, pool.settings.max_parallel, async (host) => (await pool.run(host, script, { timeoutMs: 60_000 })).stdout);
+  const survivors: Survivor[] = [];
+  const killed: Survivor[] = [];
+  const unreachable: { node: number; host: string; why: string }[] = [];
+  results.forEach((r, i) => {
+    if (!r.ok) {
+      unreachable.push({ node: i, host: hosts[i]!, why: r.error.message });
+      return;
+    }
+    for (const line of r.value.split('\n')) {
+      const k = /^K (\d+) (.*)$/.exec(line);
+      const m = /^(\d+) (.*)$/.exec(line);
+      if (k) killed.push({ node: i, host: hosts[i]!, pid: Number(k[1]), args: k[2]! });
+      else if (m) survivors.push({ node: i, host: hosts[i]!, pid: Number(m[1]), args: m[2]! });
+    }
+  });
+  return { survivors, killed, unreachable };
+}
+
+export { SshPool };

@@ -1,0 +1,128 @@
+/**
+ * Where and how to reach a host: the spec's [cluster.ssh] keys on top of the OpenSSH client config
+ * (`cluster.ssh.config`, default ~/.ssh/config) — Host aliases, HostName, User, Port, IdentityFile,
+ * IdentitiesOnly, ProxyJump, UserKnownHostsFile, HostKeyAlias — as `ssh` itself would resolve them.
+ * The spec's keys act like command-line options: a non-default value wins over the config file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import SSHConfig from 'ssh-config';
+
+export interface SshSettings {
+  user: string;
+  port: number;
+  identity_file: string;
+  jump: string;
+  known_hosts: string;
+  max_parallel: number;
+  connect_timeout_s: number;
+  config: string;
+  path: string[];
+  lease_timeout_s: number;
+}
+
+export interface Endpoint {
+  /** The name as written in the inventory (an alias of ~/.ssh/config, or a host name). */
+  alias: string;
+  hostname: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  identitiesOnly: boolean;
+  /** Jump hosts, outermost first (ProxyJump a,b: a, then b). */
+  jumps: string[];
+  knownHostsFiles: string[];
+  /** Names looked up in known_hosts. */
+  hostKeyNames: string[];
+}
+
+export function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return path;
+}
+
+const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
+
+type Computed = Record<string, string | string[]>;
+
+export class SshConfigResolver {
+  private readonly parsed: ReturnType<typeof SSHConfig.parse> | undefined;
+
+  constructor(readonly settings: SshSettings) {
+    const file = expandHome(settings.config || '~/.ssh/config');
+    this.parsed = existsSync(file) ? SSHConfig.parse(readFileSync(file, 'utf8')) : undefined;
+  }
+
+  private compute(host: string): Computed {
+    if (!this.parsed) return {};
+    return this.parsed.compute(host) as Computed;
+  }
+
+  /** Resolves `user@host:port` forms too (as written in ProxyJump or the inventory). */
+  resolve(destination: string, asJump = false): Endpoint {
+    let rest = destination;
+    let explicitUser: string | undefined;
+    let explicitPort: number | undefined;
+    const at = rest.lastIndexOf('@');
+    if (at > 0) {
+      explicitUser = rest.slice(0, at);
+      rest = rest.slice(at + 1);
+    }
+    const portMatch = /^(.*):(\d+)$/.exec(rest);
+    if (portMatch && !rest.startsWith('[')) {
+      rest = portMatch[1]!;
+      explicitPort = Number(portMatch[2]);
+    }
+    const alias = rest;
+    const c = this.compute(alias);
+    const one = (key: string): string | undefined => {
+      const v = c[key];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const list = (key: string): string[] => {
+      const v = c[key];
+      return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    };
+    const s = this.settings;
+    // The spec's keys apply to the inventory's hosts; a jump host takes only what its destination or config says.
+    const user = explicitUser ?? ((!asJump && s.user) || one('User') || userInfo().username);
+    const port = explicitPort ?? (!asJump && s.port !== 22 ? s.port : Number(one('Port') ?? 22));
+    const hostname = (one('HostName') ?? alias).replace(/%h/g, alias);
+    const subst = (p: string) => expandHome(p.replace(/%d/g, homedir()).replace(/%u/g, user).replace(/%h/g, hostname).replace(/%r/g, user));
+    const identityFiles = [...(!asJump && s.identity_file ? [s.identity_file] : []), ...list('IdentityFile')].map(subst);
+    const jumpSetting = (!asJump && s.jump) || one('ProxyJump') || '';
+    const jumps = jumpSetting && jumpSetting.toLowerCase() !== 'none' ? jumpSetting.split(',').map((j) => j.trim()).filter(Boolean) : [];
+    const userKnown = list('UserKnownHostsFile').flatMap((f) => f.split(/\s+/)).filter((f) => f && f !== '/dev/null');
+    // cluster.ssh.known_hosts acts like `ssh -o UserKnownHostsFile=…` when set to anything but its default;
+    // at the default, the config's UserKnownHostsFile (when it names one) wins, as for a plain `ssh`.
+    const specKnown = s.known_hosts && s.known_hosts !== DEFAULT_KNOWN_HOSTS ? [expandHome(s.known_hosts)] : [];
+    const knownHostsFiles = specKnown.length ? specKnown : userKnown.length ? userKnown.map(subst) : [expandHome(DEFAULT_KNOWN_HOSTS)];
+    const global = list('GlobalKnownHostsFile').flatMap((f) => f.split(/\s+/));
+    if (global.length === 0) knownHostsFiles.push('/etc/ssh/ssh_known_hosts');
+    else knownHostsFiles.push(...global.filter((f) => f !== '/dev/null'));
+    const keyAlias = one('HostKeyAlias');
+    const keyName = (h: string) => (port === 22 ? h : `[${h}]:${port}`);
+    return {
+      alias,
+      hostname,
+      port,
+      user,
+      identityFiles,
+      identitiesOnly: (one('IdentitiesOnly') ?? '').toLowerCase() === 'yes',
+      jumps,
+      knownHostsFiles,
+      hostKeyNames: keyAlias ? [keyName(keyAlias)] : [keyName(hostname)],
+    };
+  }
+}
+
+/** Default key files OpenSSH tries when the config names none. */
+export function defaultIdentityFiles(): string[] {
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
+}
+
+export function absolute(path: string): string {
+  return isAbsolute(path) ? path : join(process.cwd(), path);
+}

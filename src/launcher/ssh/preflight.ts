@@ -1,0 +1,144 @@
+/**
+ * Preflight on every node, in parallel, before anything starts: reachable and authenticated (host key
+ * verified); GPUs (`nvidia-smi -L`) match the pool's gpus_per_node and GPU type; the run dir is on a
+ * filesystem really shared with the launcher and every node (a token written here is read back on each
+ * node); the prime-rl checkout, its .venv and revision; the node's planned ports are free; free disk under
+ * the run dir and host memory. One row per (node, check); any failure stops the launch.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { shQuote } from '../../runtime/shell.js';
+import type { Planned } from '../prepare.js';
+import { onAll, type SshPool } from './transport.js';
+
+export interface PreflightRow {
+  node: number;
+  host: string;
+  check: string;
+  result: 'ok' | 'FAIL' | 'warn';
+  detail: string;
+  /** For a node that could not be reached: why (hostkey, timeout, auth, unreachable, refused). */
+  kind?: string;
+}
+
+export function pathPrefix(path: string[]): string {
+  return path.length ? `export PATH=${path.map(shQuote).join(':')}:"$PATH"\n` : '';
+}
+
+function script(o: { runDir: string; token: string; tokenFile: string; primeRl: string; revision: string; ports: number[]; gpus: number; path: string[] }): string {
+  return `${pathPrefix(o.path)}
+emit() { printf '%s\\t%s\\t%s\\n' "$1" "$2" "$3"; }
+emit host ok "$(hostname)"
+if (( ${o.gpus} > 0 )); then
+  if ! command -v nvidia-smi > /dev/null 2>&1; then
+    emit gpus FAIL "nvidia-smi not found on PATH ($PATH)"
+  elif ! list=$(nvidia-smi -L 2>&1); then
+    emit gpus FAIL "nvidia-smi -L failed: $(head -c 200 <<< "$list" | tr '\\n' ' ')"
+  else
+    emit gpus ok "$(grep -c '^GPU ' <<< "$list")|$(grep -m1 '^GPU ' <<< "$list" | sed 's/^GPU [0-9]*: //; s/ (UUID.*//')"
+  fi
+fi
+tok=$(cat ${shQuote(o.tokenFile)} 2>/dev/null)
+if [[ $tok == ${shQuote(o.token)} ]]; then emit shared ok "read the launcher's token in ${shQuote(o.runDir)}"
+elif [[ -d ${shQuote(o.runDir)} ]]; then emit shared FAIL "${shQuote(o.runDir)} exists here but does not hold the token the launcher wrote: not the same filesystem (a private mount?)"
+else emit shared FAIL "${shQuote(o.runDir)} does not exist here: the run dir is not on a filesystem shared with the launcher"; fi
+pr=${shQuote(o.primeRl)}
+if [[ ! -d $pr ]]; then emit prime-rl FAIL "no prime-rl checkout at $pr"
+elif [[ ! -d $pr/.venv ]]; then emit prime-rl FAIL "$pr has no .venv (uv sync it once)"
+else
+  rev=$(git -C "$pr" rev-parse HEAD 2>/dev/null) || rev=unknown
+  if [[ $rev == ${shQuote(o.revision)}* ]]; then emit prime-rl ok "$pr at \${rev:0:12}"
+  else emit prime-rl FAIL "$pr is at $rev, the configs target ${shQuote(o.revision)}"; fi
+fi
+busy=()
+for p in ${o.ports.join(' ')}; do
+  if timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; then busy+=("$p"); fi
+done
+if (( \${#busy[@]} )); then emit ports FAIL "in use: \${busy[*]}"; else emit ports ok "${o.ports.length ? `${o.ports.join(' ')} free` : 'none planned'}"; fi
+d=${shQuote(o.runDir)}
+while [[ ! -d $d && $d != / ]]; do d=$(dirname "$d"); done
+emit disk ok "$(df -Pk "$d" 2>/dev/null | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }')"
+emit memory ok "$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)"
+`;
+}
+
+export interface PreflightOptions {
+  planned: Planned;
+  runDir: string;
+  hosts: string[];
+  pool: SshPool;
+}
+
+export async function preflight({ planned, runDir, hosts, pool }: PreflightOptions): Promise<PreflightRow[]> {
+  const { plan, derived, resolved } = planned;
+  const token = randomBytes(12).toString('hex');
+  const tokenFile = join(runDir, `.rlstack-preflight-${token}`);
+  writeFileSync(tokenFile, token);
+  const settings = pool.settings;
+  try {
+    const results = await onAll(hosts, settings.max_parallel, async (host, i) => {
+      const node = plan.nodes[i]!;
+      const p = derived.pools.get(node.pool)!;
+      const ports = plan.processes.filter((x) => x.node === i).flatMap((x) => x.ports);
+      const r = await pool.run(host, script({ runDir, token, tokenFile, primeRl: resolved.spec.run.prime_rl_dir, revision: resolved.spec.run.prime_rl_revision, ports, gpus: p.gpusPerNode, path: settings.path }), { timeoutMs: 60_000 });
+      return { r, p };
+    });
+    const rows: PreflightRow[] = [];
+    results.forEach((res, i) => {
+      const host = hosts[i]!;
+      if (!res.ok) {
+        rows.push({ node: i, host, check: 'reachable', result: 'FAIL', detail: `${res.error.message} — ${res.error.hint}`, kind: res.error.kind });
+        return;
+      }
+      const { r, p } = res.value;
+      const got = new Map<string, { result: string; detail: string }>();
+      for (const line of r.stdout.split('\n')) {
+        const [check, result, ...detail] = line.split('\t');
+        if (check && result) got.set(check, { result, detail: detail.join('\t') });
+      }
+      rows.push({ node: i, host, check: 'reachable', result: 'ok', detail: `ssh as ${pool.endpoint(host).user}, hostname ${got.get('host')?.detail ?? '?'}` });
+      if (!got.has('memory')) {
+        rows.push({ node: i, host, check: 'preflight', result: 'FAIL', detail: `the check script did not finish (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` });
+        return;
+      }
+      const push = (check: string, result: PreflightRow['result'], detail: string) => rows.push({ node: i, host, check, result, detail });
+      if (p.gpusPerNode > 0) {
+        const g = got.get('gpus')!;
+        if (g.result !== 'ok') push('gpus', 'FAIL', g.detail);
+        else {
+          const [count, name] = g.detail.split('|');
+          const n = Number(count);
+          const want = p.gpuId.split('-')[0]!.toUpperCase();
+          if (n < p.gpusPerNode) push('gpus', 'FAIL', `${n} GPUs, the plan needs ${p.gpusPerNode} (${p.gpuId})`);
+          else if (!name?.toUpperCase().includes(want)) push('gpus', 'FAIL', `GPU type "${name}", the spec says ${p.gpuId}`);
+          else push('gpus', n === p.gpusPerNode ? 'ok' : 'warn', `${n} × ${name}${n === p.gpusPerNode ? '' : ` (the plan uses ${p.gpusPerNode})`}`);
+        }
+      }
+      for (const check of ['shared', 'prime-rl', 'ports']) {
+        const g = got.get(check)!;
+        push(check === 'shared' ? 'shared run dir' : check, g.result === 'ok' ? 'ok' : 'FAIL', g.detail);
+      }
+      const disk = Number(got.get('disk')?.detail);
+      push('disk', Number.isFinite(disk) && disk >= p.diskGib ? 'ok' : 'FAIL', Number.isFinite(disk) ? `${disk} GiB free under the run dir, the spec says ${p.diskGib}` : 'df failed');
+      const mem = Number(got.get('memory')?.detail);
+      // Less RAM than declared is reported, not fatal: the declared size feeds the memory estimate, and the
+      // estimate's host-RAM need is itself conservative (the run may fit); the table and a warning say so.
+      push('memory', !Number.isFinite(mem) ? 'FAIL' : mem >= p.hostMemoryGib * 0.9 ? 'ok' : 'warn', Number.isFinite(mem) ? `${mem} GiB, the spec says ${p.hostMemoryGib}` : 'cannot read /proc/meminfo');
+    });
+    return rows;
+  } finally {
+    rmSync(tokenFile, { force: true });
+  }
+}
+
+/** One table: every row for a small cluster; failures (and a count of clean nodes) for a large one. */
+export function preflightTable(rows: PreflightRow[], nodes: number): string[] {
+  const failing = new Set(rows.filter((r) => r.result !== 'ok').map((r) => r.node));
+  const shown = nodes <= 16 ? rows : rows.filter((r) => failing.has(r.node) && r.result !== 'ok');
+  const cells = [['node', 'check', 'result', 'detail'], ...shown.map((r) => [`${r.node} ${r.host}`, r.check, r.result, r.detail])];
+  const w = [0, 1, 2].map((c) => Math.max(...cells.map((row) => row[c]!.length)));
+  const lines = cells.map((row) => `  ${row.slice(0, 3).map((c, i) => c.padEnd(w[i]!)).join('  ')}  ${row[3]}`);
+  if (nodes > 16) lines.push(`  ${nodes - failing.size} of ${nodes} nodes passed every check`);
+  return lines;
+}

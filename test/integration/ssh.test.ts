@@ -1,0 +1,270 @@
+/**
+ * The ssh back end against real sshd nodes (test/cluster/cluster.sh): every node in its own network
+ * namespace, reachable only through the bastion (ProxyJump, so every test exercises it), host keys pinned
+ * in the cluster's known_hosts, node08 with a private mount over the shared dir. The real node.sh runs with
+ * the stand-ins for the GPU software (test/standins). Faults are injected with `ip link` (node down) and
+ * `tc netem` (a slow node) inside a node's namespace, and always restored.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cluster, commandLines, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
+
+let primeRl: FakePrimeRl;
+let runs: string;
+let specs: string;
+let env: Record<string, string>;
+
+beforeAll(() => {
+  ({ primeRl, runs, specs } = workspaceOnShared('ssh'));
+  env = cluster();
+});
+
+interface SpecOptions {
+  hosts: string;
+  nodes: number;
+  knownHosts?: string;
+  connectTimeoutS?: number;
+  leaseTimeoutS?: number;
+  long?: boolean;
+  extra?: string;
+}
+
+function sshSpec(name: string, o: SpecOptions): string {
+  const half = o.nodes / 2;
+  return writeSpec(
+    specs,
+    name,
+    `[run]
+name = "${name}"
+output_dir = "${runs}"
+prime_rl_dir = "${primeRl.dir}"
+prime_rl_revision = "${primeRl.revision}"
+max_steps = ${o.long ? 200 : 10}
+ready_timeout_s = 120
+
+[cluster]
+nodes = ${o.nodes}
+gpus_per_node = 8
+gpu = "h100"
+cpus_per_node = 8
+host_memory_gib = 64
+disk_gib = 30
+backend = "ssh"
+
+[cluster.ssh]
+hosts = "${o.hosts}"
+config = "${env['RLSTACK_CLUSTER_SSH_CONFIG']}"
+known_hosts = "${o.knownHosts ?? env['RLSTACK_CLUSTER_KNOWN_HOSTS']}"
+path = ["${join(primeRl.dir, 'bin')}"]
+connect_timeout_s = ${o.connectTimeoutS ?? 10}
+lease_timeout_s = ${o.leaseTimeoutS ?? 60}
+
+[model]
+name = "Qwen/Qwen3-0.6B"
+seq_len = 4096
+
+[trainer]
+nodes = ${half}
+activation_offload = false
+optimizer_offload = false
+
+[inference]
+nodes = ${half}
+tp = 4
+
+[orchestrator]
+batch_size = 64
+group_size = 8
+max_inflight = 64
+${o.long ? '\n[env]\nRLSTACK_STANDIN_STEP_SECONDS = "0.5"\n' : ''}
+[[environments]]
+name = "math"
+taskset = "i3_math"
+${o.extra ?? ''}`,
+  );
+}
+
+const FOUR = 'node[01-04]';
+
+/** Nothing of the run on the machine (all test nodes share its process table). */
+async function expectNothingLeft(runDir: string, withinMs = 30_000) {
+  await waitFor('no process of the run left on any node', () => processesMentioning(`${runDir}/`).length === 0, withinMs, 250);
+}
+
+function noAttempt(runDir: string) {
+  expect(existsSync(join(runDir, 'state')) ? readdirSync(join(runDir, 'state')).filter((f) => f.startsWith('attempt_')) : []).toEqual([]);
+}
+
+function netns(node: string, ...args: string[]) {
+  execFileSync('ip', ['netns', 'exec', `${env['RLSTACK_CLUSTER_NETNS_PREFIX']}${node}`, ...args], { stdio: 'pipe' });
+}
+
+describe('ssh back end', () => {
+  it('an 8-node run (node01..node07 + cpu01, all through the bastion) reaches all ready and completes; stop then finds nothing; secrets stay off command lines', async () => {
+    // ProxyJump is the only path: the nodes' names resolve to the cluster network, which the host cannot reach.
+    const direct = await new Promise<string>((resolve) => {
+      const s = connect({ host: 'node01', port: 22, timeout: 2000 });
+      s.on('connect', () => (s.destroy(), resolve('connected')));
+      s.on('error', (e) => resolve(e.message));
+      s.on('timeout', () => (s.destroy(), resolve('timeout')));
+    });
+    expect(direct).not.toBe('connected');
+
+    const secret = 'wandb-secret-PLANTED-ssh-71d2';
+    const spec = sshSpec('complete', { hosts: 'node[01-07],cpu01', nodes: 8, extra: '\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n' });
+    const runDir = join(runs, 'complete');
+    const launched = rlstack(['launch', spec], { primeRl, env: { WANDB_API_KEY: secret } });
+    let sawSecret = false;
+    while (!(await Promise.race([launched.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]))) {
+      if (commandLines().some((l) => l.includes(secret))) sawSecret = true;
+    }
+    const r = await launched;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(sawSecret).toBe(false);
+    expect(r.stdout).toMatch(/preflight passed on 8 nodes/);
+    expect(r.stdout).toContain('all 15 processes are ready');
+    for (const role of ['inference', 'router', 'orchestrator', 'trainer']) expect(r.stdout).toMatch(new RegExp(`${role}: all \\d+ ready`));
+    const hosts = readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n');
+    expect(hosts).toEqual(['node01', 'node02', 'node03', 'node04', 'node05', 'node06', 'node07', 'cpu01']);
+    console.log(`8-node ssh launch to all ready: ${r.ms} ms`);
+
+    await waitFor('the run to complete', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'completed', 90_000);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('completed');
+    // every process ran on the host the plan put it on, and reported itself from there
+    for (const p of json.processes) expect(p.host).toBe(hosts[p.node]);
+    expect(new Set(json.processes.map((p) => p.host)).size).toBe(8);
+    await expectNothingLeft(runDir);
+    const stopped = await rlstack(['stop', runDir], { primeRl });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain('nothing of the run is left on any of the 8 nodes');
+  });
+
+  it('a node with a wrong host key is refused, with the way to accept a key; nothing starts', async () => {
+    const known = readFileSync(env['RLSTACK_CLUSTER_KNOWN_HOSTS']!, 'utf8').split('\n');
+    const key01 = known.find((l) => l.startsWith('node01,'))!.split(' ').slice(1).join(' ');
+    const forged = join(specs, 'known_hosts.forged');
+    writeFileSync(forged, known.map((l) => (l.startsWith('node03,') ? `node03,10.77.0.13 ${key01}` : l)).join('\n'));
+    const spec = sshSpec('hostkey', { hosts: FOUR, nodes: 4, knownHosts: forged });
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/RS4101 node 2 \(node03\): host key of node03 \(node03\) CHANGED/);
+    expect(r.stderr).toContain('ssh-keyscan -t ed25519 node03');
+    expect(r.stderr).not.toMatch(/node0[124]\)/);
+    expect(r.stdout).toContain('nothing was started');
+    noAttempt(join(runs, 'hostkey'));
+  });
+
+  it('hashed known_hosts entries are honoured', async () => {
+    const hashed = join(specs, 'known_hosts.hashed');
+    writeFileSync(hashed, readFileSync(env['RLSTACK_CLUSTER_KNOWN_HOSTS']!, 'utf8'));
+    execFileSync('ssh-keygen', ['-H', '-f', hashed], { stdio: 'pipe' });
+    expect(readFileSync(hashed, 'utf8')).toMatch(/^\|1\|/m);
+    const spec = sshSpec('hashed', { hosts: FOUR, nodes: 4, knownHosts: hashed });
+    const r = await rlstack(['launch', spec, '--set', 'run.max_steps=2'], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await expectNothingLeft(join(runs, 'hashed'), 60_000);
+  });
+
+  it('a node down at preflight is reported by name and nothing starts', async () => {
+    const spec = sshSpec('down', { hosts: FOUR, nodes: 4, connectTimeoutS: 3 });
+    netns('node03', 'ip', 'link', 'set', 'eth0', 'down');
+    try {
+      const r = await rlstack(['launch', spec], { primeRl });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/RS410[24] node 2 \(node03\)/);
+      expect(r.stdout).toMatch(/2 node03\s+reachable\s+FAIL/);
+      expect(r.stdout).toContain('preflight failed on 1 of 4 nodes: nothing was started');
+      noAttempt(join(runs, 'down'));
+      expect(processesMentioning(`${join(runs, 'down')}/`)).toEqual([]);
+    } finally {
+      netns('node03', 'ip', 'link', 'set', 'eth0', 'up');
+    }
+  });
+
+  it('a node slower than connect_timeout_s is reported by name (its sshd frozen with SIGSTOP: TCP accepts, no banner)', async () => {
+    // tc netem is not available in this kernel (no sch_netem); a stopped sshd listener is a node whose
+    // kernel answers but whose sshd does not, the "slow node" a connect timeout must catch.
+    const spec = sshSpec('slow', { hosts: FOUR, nodes: 4, connectTimeoutS: 2 });
+    const sshd = Number(readFileSync(join(env['RLSTACK_CLUSTER_DIR']!, 'pids', 'sshd-node04'), 'utf8').split(' ')[0]);
+    process.kill(sshd, 'SIGSTOP');
+    try {
+      const r = await rlstack(['launch', spec], { primeRl });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/RS4104 node 3 \(node04\): node04 did not (answer|complete the SSH handshake) within connect_timeout_s = 2 s/);
+      expect(r.stderr).not.toMatch(/node 0 \(node01\)|node 1 \(node02\)|node 2 \(node03\)/);
+      expect(r.ms).toBeLessThan(10_000);
+      noAttempt(join(runs, 'slow'));
+    } finally {
+      process.kill(sshd, 'SIGCONT');
+    }
+  });
+
+  it('node08, without the shared run dir, is named by preflight', async () => {
+    const spec = sshSpec('private', { hosts: 'node[05-08]', nodes: 4 });
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/3 node08\s+shared run dir\s+FAIL/);
+    expect(r.stderr).toMatch(/RS4103 node 3 \(node08\): .*shared run dir: .*not the same filesystem|RS4103 node 3 \(node08\): .*does not exist here/);
+    expect(r.stderr).not.toMatch(/node0[567]\)/);
+    noAttempt(join(runs, 'private'));
+  });
+
+  it('a process killed mid-run tears the whole run down within 30 s', async () => {
+    const spec = sshSpec('crash', { hosts: FOUR, nodes: 4, long: true });
+    const runDir = join(runs, 'crash');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const trainer = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'trainer-1.json'), 'utf8')) as { pid: number; host: string };
+    expect(trainer.host).toBe('node04');
+    const killedAt = Date.now();
+    process.kill(trainer.pid, 'SIGKILL');
+    await waitFor('the run marked failed', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'failed', 30_000, 200);
+    await expectNothingLeft(runDir, 30_000 - (Date.now() - killedAt));
+    const teardownMs = Date.now() - killedAt;
+    console.log(`crash to nothing left: ${teardownMs} ms`);
+    expect(teardownMs).toBeLessThan(30_000);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.first_failure).toBe('trainer-1');
+    expect(json.processes.every((p) => ['exited', 'failed', 'stopped'].includes(p.state))).toBe(true);
+  });
+
+  it('stop leaves nothing on any node', async () => {
+    const spec = sshSpec('stop', { hosts: FOUR, nodes: 4, long: true });
+    const runDir = join(runs, 'stop');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(processesMentioning(`${runDir}/`).length).toBeGreaterThan(4);
+    const s = await rlstack(['stop', runDir], { primeRl });
+    expect(s.code, s.stdout + s.stderr).toBe(0);
+    expect(s.stdout).toContain('nothing of the run is left on any of the 4 nodes');
+    expect(processesMentioning(`${runDir}/`)).toEqual([]);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('stopped');
+  });
+
+  it('the launcher killed mid-launch: the nodes stop by themselves once the lease expires', async () => {
+    const lease = 6;
+    const spec = sshSpec('lease', { hosts: FOUR, nodes: 4, leaseTimeoutS: lease, long: true });
+    const runDir = join(runs, 'lease');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'rlstack.js'), 'launch', spec], { env: { ...process.env, NO_COLOR: '1', PATH: `${join(primeRl.dir, 'bin')}:${process.env['PATH']}` } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('node.sh started on every node', () => out.includes('node.sh started on 4 of 4 nodes'), 60_000, 50);
+    child.kill('SIGKILL');
+    // One clock: this machine's, from the kill to the last process of the run gone.
+    const killedAt = Date.now();
+    await waitFor('the run marked failed by the lease', () => existsSync(join(runDir, 'state', 'latest', 'run.json')) && JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'failed', 60_000, 200);
+    await expectNothingLeft(runDir, 60_000);
+    const gone = Date.now() - killedAt;
+    console.log(`launcher killed → nothing left: ${gone} ms (lease ${lease} s)`);
+    expect(gone).toBeGreaterThanOrEqual(lease * 1000 - 1000);
+    expect(gone).toBeLessThan((lease + 20) * 1000);
+    const run = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')) as { reason: string; first_failure: string };
+    expect(run.first_failure).toBe('launcher-lease');
+    expect(run.reason).toContain(`lease not renewed for ${lease}s`);
+  });
+});
