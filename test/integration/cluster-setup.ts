@@ -1,13 +1,18 @@
-/** Brings the real sshd + Slurm test cluster up for the integration suites, and down after them. */
+/**
+ * Each integration suite gets a freshly started cluster (`cluster.sh up` tears down any earlier one first),
+ * so what one suite does to the nodes (a frozen sshd, a link taken down) never leaks into the next.
+ */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 const script = fileURLToPath(new URL('../cluster/cluster.sh', import.meta.url));
 
-export function setup(): void {
-  execFileSync('bash', [script, 'up', '--nodes', '8', '--cpu-nodes', '2'], { stdio: 'inherit' });
-}
-
-export function teardown(): void {
-  execFileSync('bash', [script, 'down'], { stdio: 'inherit' });
+export function useFreshCluster(nodes = 8, cpuNodes = 2): void {
+  beforeAll(() => {
+    execFileSync('bash', [script, 'up', '--nodes', String(nodes), '--cpu-nodes', String(cpuNodes)], { stdio: 'inherit' });
+  }, 120_000);
+  afterAll(() => {
+    execFileSync('bash', [script, 'down'], { stdio: 'inherit' });
+  }, 120_000);
 }

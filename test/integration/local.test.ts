@@ -2,11 +2,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useFreshCluster } from './cluster-setup.js';
 import { processesMentioning, rlstack, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
 
 let primeRl: FakePrimeRl;
 let runs: string;
 let specs: string;
+
+useFreshCluster();
 
 beforeAll(() => {
   ({ primeRl, runs, specs } = workspaceOnShared('local'));

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useFreshCluster } from './cluster-setup.js';
 import {
   cluster,
   commandLines,
@@ -26,6 +27,8 @@ import {
 let primeRl: FakePrimeRl;
 let runs: string;
 let specs: string;
+
+useFreshCluster();
 
 beforeAll(() => {
   ({ primeRl, runs, specs } = workspaceOnShared('slurm'));

@@ -10,12 +10,15 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useFreshCluster } from './cluster-setup.js';
 import { cluster, commandLines, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
 
 let primeRl: FakePrimeRl;
 let runs: string;
 let specs: string;
 let env: Record<string, string>;
+
+useFreshCluster();
 
 beforeAll(() => {
   ({ primeRl, runs, specs } = workspaceOnShared('ssh'));
