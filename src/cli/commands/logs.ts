@@ -1,24 +1,15 @@
 /** `rlstack logs SPEC|RUN_DIR [--role R] [--node N] [-f]`: every process log of the latest attempt, prefixed. */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { readAttempt } from '../../launcher/run-dir.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { findRun } from './run-target.js';
+import { openRun } from './run-target.js';
 
 export async function logsCommand(target: string, options: { set: string[]; role?: string; node?: string; follow: boolean }, io: Output): Promise<number> {
-  const found = findRun(target, options.set);
-  if (!found.run) {
-    io.diagnostics(found.diagnostics, found.sources);
-    return EXIT.specErrors;
-  }
-  const { runDir } = found.run;
-  const status = readAttempt(runDir);
-  if (!status) {
-    io.diagnostics([diagnostic('RS4007', { message: `no run in ${runDir}`, hint: 'rlstack launch starts one' })], new Map());
-    return EXIT.specErrors;
-  }
+  const opened = openRun(target, options.set, io);
+  if (typeof opened === 'number') return opened;
+  const { run: { runDir }, status } = opened;
   const dir = join(runDir, 'logs', `attempt_${status.attempt}`);
   const wanted = (file: string) => {
     const name = file.replace(/\.log$/, '');

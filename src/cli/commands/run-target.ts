@@ -3,7 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { planSpec } from '../../compiler/pipeline.js';
-import { resolveRunDir } from '../../launcher/run-dir.js';
+import { readAttempt, resolveRunDir, type AttemptStatus } from '../../launcher/run-dir.js';
+import { EXIT } from '../exit-codes.js';
+import type { Output } from '../output.js';
 
 export interface RunTarget {
   runDir: string;
@@ -21,4 +23,19 @@ export function findRun(target: string, sets: string[] = []): { run?: RunTarget;
   const plan = result.ok ? result.plan : result.plan;
   const dir = plan?.run.dir ?? `${result.resolved.spec.run.output_dir}/${result.resolved.spec.run.name}`;
   return { run: { runDir: resolveRunDir(dir), slurmLogin: result.resolved.spec.cluster.slurm.login }, diagnostics: [], sources: result.sources };
+}
+
+/** The run and its latest attempt, or the exit code after saying why there is none. */
+export function openRun(target: string, sets: string[], io: Output): { run: RunTarget; status: AttemptStatus } | number {
+  const found = findRun(target, sets);
+  if (!found.run) {
+    io.diagnostics(found.diagnostics, found.sources);
+    return EXIT.specErrors;
+  }
+  const status = readAttempt(found.run.runDir);
+  if (!status) {
+    io.diagnostics([diagnostic('RS4007', { message: `no run in ${found.run.runDir}`, hint: 'rlstack launch starts one' })], new Map());
+    return EXIT.specErrors;
+  }
+  return { run: found.run, status };
 }

@@ -1,23 +1,14 @@
 /** `rlstack status SPEC|RUN_DIR`: the run, its back end, and per process: node, state, since, last log line. */
-import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import { lastLogLine, readAttempt } from '../../launcher/run-dir.js';
+import { lastLogLine } from '../../launcher/run-dir.js';
 import { jobState } from '../../launcher/slurm.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { findRun } from './run-target.js';
+import { openRun } from './run-target.js';
 
 export async function statusCommand(target: string, options: { set: string[]; json: boolean }, io: Output): Promise<number> {
-  const found = findRun(target, options.set);
-  if (!found.run) {
-    io.diagnostics(found.diagnostics, found.sources);
-    return EXIT.specErrors;
-  }
-  const { runDir, slurmLogin } = found.run;
-  const status = readAttempt(runDir);
-  if (!status) {
-    io.diagnostics([diagnostic('RS4007', { message: `no run in ${runDir}`, hint: 'rlstack launch starts one' })], new Map());
-    return EXIT.specErrors;
-  }
+  const opened = openRun(target, options.set, io);
+  if (typeof opened === 'number') return opened;
+  const { run: { runDir, slurmLogin }, status } = opened;
   // Slurm forgets finished jobs after a while: the run dir's state files still answer.
   const slurm = status.slurmJobId ? { job: status.slurmJobId, state: (await jobState({ login: slurmLogin }, status.slurmJobId).catch(() => undefined)) ?? 'unknown to Slurm (purged)' } : undefined;
   const processes = status.processes.map((p) => ({ ...p, last_log: lastLogLine(runDir, status.attempt, p.name) }));

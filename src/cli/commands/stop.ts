@@ -13,7 +13,7 @@ import type { SshSettings } from '../../launcher/ssh/config.js';
 import { SshPool } from '../../launcher/ssh/transport.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { findRun } from './run-target.js';
+import { openRun } from './run-target.js';
 
 const TERMINAL = new Set(['exited', 'failed', 'stopped']);
 
@@ -30,17 +30,9 @@ export async function waitForEnd(runDir: string, attempt: number, timeoutMs: num
 }
 
 export async function stopCommand(target: string, options: { set: string[]; json: boolean }, io: Output): Promise<number> {
-  const found = findRun(target, options.set);
-  if (!found.run) {
-    io.diagnostics(found.diagnostics, found.sources);
-    return EXIT.specErrors;
-  }
-  const { runDir, slurmLogin } = found.run;
-  const status = readAttempt(runDir);
-  if (!status) {
-    io.diagnostics([diagnostic('RS4007', { message: `no run in ${runDir}`, hint: 'launch it first' })], new Map());
-    return EXIT.specErrors;
-  }
+  const opened = openRun(target, options.set, io);
+  if (typeof opened === 'number') return opened;
+  const { run: { runDir, slurmLogin }, status } = opened;
   const { attempt, slurmJobId } = status;
   const localPidFile = join(runDir, 'state', `attempt_${attempt}`, 'local_pid');
   const localPid = existsSync(localPidFile) ? Number(readFileSync(localPidFile, 'utf8')) : undefined;
