@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -35,3 +36,16 @@ tp = 4
 name = "math"
 taskset = "i3_math"
 `;
+
+/** Temp folders removed after the file's tests (call in a test file's top level). */
+export function tempDirs(label = 'rlstack-'): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), label));
+    dirs.push(dir);
+    return dir;
+  };
+}

@@ -8,10 +8,8 @@
  * Line convention: a spec line that ends in `#<` is the line the diagnostic must point at; the expected
  * column is then the column of that line's value (`col: 'key'` = its key, or an explicit number).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../helpers.js';
 import { CODES, type Code } from '../../src/compiler/diagnostics/codes.js';
 import type { Diagnostic } from '../../src/compiler/diagnostics/diagnostic.js';
 import { planSpec, type PlanResult } from '../../src/compiler/pipeline.js';
@@ -19,16 +17,7 @@ import { expectedFileOf, expectedLineOf, filesOf, groups, marked, multi, QWEN_MO
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlstack-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs();
 
 interface Run {
   dir: string;

@@ -10,10 +10,10 @@
  */
 import { execSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect as globalExpect, it, type ExpectStatic } from 'vitest';
+import { beforeAll, describe, expect as globalExpect, it, type ExpectStatic } from 'vitest';
+import { tempDirs } from '../helpers.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
 import { entryOf, expectedFileOf, expectedLineOf, groups, presetFile, tiny, writeCase, type Case } from './cases.js';
 
@@ -24,16 +24,7 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) execSync('npm run build', { cwd: ROOT, stdio: 'ignore' });
 }, 120_000);
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlstack-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs();
 
 interface CliResult {
   status: number | null;

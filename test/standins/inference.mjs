@@ -2,7 +2,7 @@
 import http from 'node:http';
 import {
   armFault, bindRendezvous, checkCudaDevices, checkIsThisHost, checkModelCached, claimGpus, connectOnce, ctx, fail, get, info,
-  intValue, isNone, json, listen, loadConfig, onLines, parseFlags, portValue, readBody, rendezvous,
+  intValue, isNone, json, listen, loadConfig, parseFlags, readHello, portValue, readBody, rendezvous,
   requireKey, resolveHost, rootConfig, sleep,
 } from './lib.mjs';
 
@@ -120,20 +120,7 @@ async function initBroadcaster(req, res, myGpus) {
     }
   }
   if (!sock) return bad(`cannot reach the weight-broadcast store of trainer rank 0 at ${host}:${port} (${last})`);
-  const hello = await new Promise((resolve) => {
-    const t = setTimeout(() => resolve(undefined), 5000);
-    sock.on('error', () => {});
-    onLines(sock, (line) => {
-      clearTimeout(t);
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        resolve(undefined);
-      }
-    });
-    sock.on('close', () => resolve(undefined));
-  });
-  sock.destroy();
+  const hello = await readHello(sock);
   if (!hello || hello.standin !== 'weight-broadcast') return bad(`${host}:${port} is not trainer rank 0's weight-broadcast store`);
   if (hello.inference_world_size !== world) return bad(`the orchestrator says inference_world_size ${world}, trainer rank 0 (host ${hello.host}) says ${hello.inference_world_size}`);
   info(`init_broadcaster ok: store ${host}:${port}, ranks ${offset + 1}..${offset + myGpus} of ${world + 1}`);

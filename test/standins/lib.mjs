@@ -672,3 +672,22 @@ async function rendezvousJoin({ label, host, port, me, deadline }) {
     sendJson(sock, me);
   });
 }
+
+/** The first JSON line a stand-in server sends on a new connection (its hello), or undefined; closes the socket. */
+export async function readHello(sock, ms = 5000) {
+  const hello = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    sock.on('error', () => {});
+    onLines(sock, (line) => {
+      clearTimeout(t);
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        resolve(undefined);
+      }
+    });
+    sock.on('close', () => resolve(undefined));
+  });
+  sock.destroy();
+  return hello;
+}

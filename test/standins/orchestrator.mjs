@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   armFault, checkModelCached, connectRetry, ctx, endAll, fail, get, httpPost, info, isNone, listen, loadConfig,
-  intValue, onCleanup, onLines, parseFlags, parseHttpUrl, parseJsonLine, portValue, requireKey, resolveHost, resolveOutputDir,
+  intValue, onCleanup, onLines, parseFlags, readHello, parseHttpUrl, parseJsonLine, portValue, requireKey, resolveHost, resolveOutputDir,
   rootConfig, say, sendJson, sleep, timeoutMs, waitHttp200,
 } from './lib.mjs';
 
@@ -217,20 +217,7 @@ export async function main(args) {
 async function checkEnvServer(s, deadline) {
   const what = `env server of ${s.split}.source.${s.j} (${s.name}) at ${s.address}`;
   const sock = await connectRetry(s.host, s.port, deadline, what);
-  const hello = await new Promise((resolve) => {
-    const t = setTimeout(() => resolve(undefined), 5000);
-    sock.on('error', () => {});
-    onLines(sock, (line) => {
-      clearTimeout(t);
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        resolve(undefined);
-      }
-    });
-    sock.on('close', () => resolve(undefined));
-  });
-  sock.destroy();
+  const hello = await readHello(sock);
   if (!hello || hello.standin !== 'env-server') fail(`${what}: the server there did not answer like an env server`);
   if (hello.split !== s.split || (s.name !== undefined && hello.name !== s.name)) fail(`${what}: reached the env server of ${hello.split}/${hello.name} on ${hello.host} instead`);
   if (s.taskset !== undefined && hello.taskset !== s.taskset) fail(`${what}: the env server runs taskset ${hello.taskset}, the source wants ${s.taskset}`);
