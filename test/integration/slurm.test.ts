@@ -90,7 +90,8 @@ ${extra}`),
 }
 
 /** A long run: 200 steps of half a second, so there is time to act on it. */
-const longRun = (t: string) => t.replace('max_steps = 10', 'max_steps = 200').replace('[[environments]]', '[env]\nRLSTACK_STANDIN_STEP_SECONDS = "0.5"\n\n[[environments]]');
+const longRun = (t: string) =>
+  t.replace('max_steps = 10', 'max_steps = 200').replace('[[environments]]', '[env]\nRLSTACK_STANDIN_STEP_SECONDS = "0.5"\nRLSTACK_STANDIN_MAX_STEPS = "200"\n\n[[environments]]');
 
 const jobIdOf = (stdout: string) => /submitted Slurm job (\d+)/.exec(stdout)?.[1];
 
@@ -173,6 +174,33 @@ describe('Slurm back end', () => {
     expect(json.processes.find((p) => p.name === 'inference-2')?.state).toBe('failed');
     const human = await rlstack(['status', runDir], { primeRl });
     expect(human.stdout).toContain('first failure: inference-2');
+    await expectNothingLeft(runDir);
+  }, 240_000);
+
+  it('a node that drops off the network mid-run fails the run: its peers notice within seconds', async () => {
+    const spec = fourNodeSpec('partitioned', '', longRun);
+    const runDir = join(runs, 'partitioned');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = jobIdOf(r.stdout)!;
+    const host = readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n')[0]!; // the first inference node
+    const netns = `${cluster()['RLSTACK_CLUSTER_NETNS_PREFIX']}${host}`;
+    // Its cluster-network link goes down; Slurm's own traffic (the management network) is untouched, so
+    // only rlstack's peer watch can notice.
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'eth0', 'down']);
+    const cutAt = Date.now();
+    try {
+      await waitFor('the job to fail', () => slurmJobState(jobId) === 'FAILED', 60_000, 200);
+      const tookMs = Date.now() - cutAt;
+      console.log(`node ${host} off the network → Slurm job FAILED in ${tookMs} ms`);
+      expect(tookMs).toBeLessThan(45_000);
+    } finally {
+      execFileSync('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+    }
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('failed');
+    // the peer watch of the orchestrator's node names what went silent, and where
+    expect(json.run?.reason).toMatch(new RegExp(`stopped answering on node 000 \\(${host}\\)`));
     await expectNothingLeft(runDir);
   }, 240_000);
 

@@ -110,6 +110,7 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
     ...orders.map((o) => `RLS_GROUP_${o}=(${words(ordered.filter((p) => p.order === o).map((p) => p.name))})`),
     `RLS_ALL_TRAINERS=(${node.index === plan.roles.orchestrator.node ? words(plan.processes.filter((p) => p.role === 'trainer').map((p) => p.name)) : ''})`,
     `declare -A RLS_FN=(${ordered.map((p, i) => `[${shQuote(p.name)}]=${functionSuffix(i)}`).join(' ')})`,
+    `RLS_WATCH=(${words(peersToWatch(processes, byName, node.index))})`,
   ];
   ordered.forEach((p, i) => {
     const after = p.after.map((dep) => {
@@ -130,6 +131,16 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
     );
   });
   return `${lines.join('\n')}\n`;
+}
+
+/** What this node's processes depend on elsewhere and can probe over the network (not 'process' readiness). */
+function peersToWatch(processes: PlanProcess[], byName: Map<string, PlanProcess>, node: number): string[] {
+  const deps = new Set(processes.flatMap((p) => p.after));
+  return [...deps]
+    .map((name) => byName.get(name)!)
+    .filter((d) => d.node !== node && d.ready !== 'process')
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((d) => `${d.name}|${d.ready}|${d.node}|${d.ports[0] ?? 0}`);
 }
 
 function renderNodeScript(spec: Spec, plan: LaunchPlan): string {

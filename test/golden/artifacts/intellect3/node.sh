@@ -100,13 +100,16 @@ mark_run() { # state reason [first_failure] — the first terminal state wins
 
 # --------------------------------------------------------------------------------------------- probes
 
+# Probes are bounded in time: a peer that dropped off the network never answers, not even with a refusal.
 tcp_open() { # host port
-  { (exec 3<>"/dev/tcp/$1/$2"); } 2>/dev/null
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
 }
 
 http_ok() { # host port path
   local status
-  status=$({ exec 3<>"/dev/tcp/$1/$2" && printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3 && timeout 5 head -n 1 <&3; } 2>/dev/null) || return 1
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  status=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && head -n 1 <&3' "$1" "$2" "$3" 2>/dev/null) || return 1
   [[ $status == *" 200"* ]]
 }
 
@@ -406,6 +409,13 @@ reap() { # name — it exited: record how and decide what it means
     log "$name finished"
     return 0
   fi
+  # While the run is being stopped or has ended, processes lose their peers and exit any way they can:
+  # that is the teardown, not a new failure.
+  if [[ -f $STATE_DIR/STOP ]] || [[ $(run_state) == stopped || $(run_state) == completed ]]; then
+    set_state "$name" stopped "$code" "exited with code $code while the run was stopping"
+    [[ -f $STATE_DIR/STOP ]] && on_signal STOP
+    teardown 0 "the run was $(run_state)"
+  fi
   local reason="exited with code $code"
   (( code == 0 )) && reason="exited (code 0) although it should keep serving"
   set_state "$name" failed "$code" "$reason; last lines: $(tail -n 3 "$RLSTACK_LOG_DIR/$name.log" 2>/dev/null | tr '\n' ' ' | head -c 400)"
@@ -459,6 +469,45 @@ run_finished() { # the orchestrator's node decides completion; every other node 
   return 0
 }
 
+# Once everything runs, this node keeps probing the processes on other nodes its own processes depend on:
+# a node that dies or drops off the network fails the run within seconds (the back end then takes every
+# node down), instead of leaving its peers to hang until a collective times out.
+PEER_WATCH=0
+PEER_PROBE_INTERVAL_S=3
+PEER_MISSES_ALLOWED=3
+LAST_PEER_PROBE=0
+declare -A PEER_MISSES=()
+
+watch_peers() {
+  (( PEER_WATCH )) || return 0
+  (( SECONDS - LAST_PEER_PROBE >= PEER_PROBE_INTERVAL_S )) || return 0
+  LAST_PEER_PROBE=$SECONDS
+  local dep name ready node port misses i
+  # All peers at once: a silent one costs one probe timeout, not one per peer.
+  local pids=()
+  for dep in "${RLS_WATCH[@]}"; do
+    probe "$dep" &
+    pids+=($!)
+  done
+  i=0
+  for dep in "${RLS_WATCH[@]}"; do
+    if wait "${pids[$i]}"; then
+      PEER_MISSES[$dep]=0
+      i=$((i + 1))
+      continue
+    fi
+    i=$((i + 1))
+    # A peer that finished cleanly (the orchestrator at the end of the run) is not missing.
+    grep -qs '"state": "exited"' "$STATE_DIR/processes/${dep%%|*}.json" && continue
+    misses=$(( ${PEER_MISSES[$dep]:-0} + 1 ))
+    PEER_MISSES[$dep]=$misses
+    (( misses >= PEER_MISSES_ALLOWED )) || continue
+    [[ -n $(run_state) && $(run_state) != running ]] && return 0
+    IFS='|' read -r name ready node port <<< "$dep"
+    fail "$name" "stopped answering on node $(printf '%03d' "$node") (${RLSTACK_HOSTS[$node]}): $ready on port $port failed $misses times in a row"
+  done
+}
+
 supervise_once() {
   local name
   lease_check
@@ -476,6 +525,7 @@ supervise_once() {
     mark_run completed "the orchestrator and every trainer finished"
     teardown 0 "the run completed"
   fi
+  watch_peers
 }
 
 # --------------------------------------------------------------------------------------------- main
@@ -510,6 +560,7 @@ for order in "${RLS_ORDERS[@]}"; do
   for name in "${group[@]}"; do wait_ready "$name"; done
 done
 log "all processes of this node are ready"
+PEER_WATCH=1
 
 while :; do
   supervise_once

@@ -8,6 +8,7 @@ RLS_GROUP_0=(inference-0)
 RLS_GROUP_1=(router)
 RLS_ALL_TRAINERS=()
 declare -A RLS_FN=([inference-0]=p0 [router]=p1)
+RLS_WATCH=()
 
 rls_proc_p0() { # inference-0
   RLS_ROLE=inference

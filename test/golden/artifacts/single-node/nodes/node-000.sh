@@ -10,6 +10,7 @@ RLS_GROUP_2=(orchestrator)
 RLS_GROUP_3=(trainer-0)
 RLS_ALL_TRAINERS=(trainer-0)
 declare -A RLS_FN=([env-eval-aime25]=p0 [env-train-math]=p1 [inference-0]=p2 [inference-1]=p3 [inference-2]=p4 [inference-3]=p5 [router]=p6 [orchestrator]=p7 [trainer-0]=p8)
+RLS_WATCH=()
 
 rls_proc_p0() { # env-eval-aime25
   RLS_ROLE=env_server

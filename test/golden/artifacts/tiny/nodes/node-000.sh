@@ -10,6 +10,7 @@ RLS_GROUP_2=(orchestrator)
 RLS_GROUP_3=(trainer-0)
 RLS_ALL_TRAINERS=(trainer-0)
 declare -A RLS_FN=([env-train-reverse-text]=p0 [inference-0]=p1 [router]=p2 [orchestrator]=p3 [trainer-0]=p4)
+RLS_WATCH=()
 
 rls_proc_p0() { # env-train-reverse-text
   RLS_ROLE=env_server
