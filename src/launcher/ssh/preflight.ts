@@ -92,6 +92,7 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
         return;
       }
       const { r, p } = res.value;
+      const node = plan.nodes[i]!;
       const got = new Map<string, { result: string; detail: string }>();
       for (const line of r.stdout.split('\n')) {
         const [check, result, ...detail] = line.split('\t');
@@ -121,15 +122,25 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
       }
       const disk = Number(got.get('disk')?.detail);
       push('disk', Number.isFinite(disk) && disk >= p.diskGib ? 'ok' : 'FAIL', Number.isFinite(disk) ? `${disk} GiB free under the run dir, the spec says ${p.diskGib}` : 'df failed');
-      const mem = Number(got.get('memory')?.detail);
-      // Less RAM than declared is reported, not fatal: the declared size feeds the memory estimate, and the
-      // estimate's host-RAM need is itself conservative (the run may fit); the table and a warning say so.
-      push('memory', !Number.isFinite(mem) ? 'FAIL' : mem >= p.hostMemoryGib * 0.9 ? 'ok' : 'warn', Number.isFinite(mem) ? `${mem} GiB, the spec says ${p.hostMemoryGib}` : 'cannot read /proc/meminfo');
+      push('memory', ...memoryVerdict(Number(got.get('memory')?.detail), p.hostMemoryGib, p.path, node.roles.includes('trainer') ? plan.memory?.trainer.host_gib : undefined));
     });
     return rows;
   } finally {
     rmSync(tokenFile, { force: true });
   }
+}
+
+/**
+ * A node with less RAM than the memory model says it needs fails (the run would be OOM-killed hours in);
+ * less than the spec declares but enough for the need is a warning, since the declared size only feeds the
+ * estimate. Nodes the model has no host figure for (inference, sandboxes) are held to the declared size.
+ */
+export function memoryVerdict(measuredGib: number, declaredGib: number, poolPath: string, neededGib: number | undefined): [PreflightRow['result'], string] {
+  if (!Number.isFinite(measuredGib)) return ['FAIL', 'cannot read /proc/meminfo'];
+  const said = `${measuredGib} GiB, the spec says ${declaredGib}`;
+  if (neededGib !== undefined && measuredGib < neededGib) return ['FAIL', `${measuredGib} GiB, a trainer node needs ${neededGib} GiB (optimizer state, offloaded activations, ranks)`];
+  if (measuredGib >= declaredGib * 0.9) return ['ok', neededGib !== undefined ? `${said} (needs ${neededGib})` : said];
+  return ['warn', neededGib !== undefined ? `${said}; enough for the estimated ${neededGib} GiB` : `${said}: set ${poolPath}.host_memory_gib to what the nodes have`];
 }
 
 /** One table: every row for a small cluster; failures (and a count of clean nodes) for a large one. */
