@@ -66,6 +66,16 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('preflight')
+    .description('check every node over SSH (reachable, GPUs, shared run dir, prime-rl, ports, disk, memory); start nothing')
+    .argument('<spec>', 'spec file')
+    .addOption(setOption())
+    .addOption(noColor())
+    .action(async (spec: string, opts: { set: string[] }) => {
+      code = await (await import('./commands/preflight.js')).preflightCommand(spec, { set: opts.set }, io);
+    });
+
+  program
     .command('status')
     .description('per process: node, state, since, last log line')
     .argument('<target>', 'spec file or run dir')

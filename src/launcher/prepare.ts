@@ -5,7 +5,9 @@
  */
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { diagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { Code } from '../compiler/diagnostics/codes.js';
+import { diagnostic, type Diagnostic, type DiagnosticInput } from '../compiler/diagnostics/diagnostic.js';
+import { positionOf } from '../compiler/load/provenance.js';
 import { renderArtifacts } from '../compiler/emit/artifacts.js';
 import type { PlanResult } from '../compiler/pipeline.js';
 import { writeArtifacts } from '../cli/commands/compile.js';
@@ -19,13 +21,18 @@ export interface Prepared {
   secrets: Record<string, string>;
 }
 
+/** A launch-time problem with a spec key, pointed at where the key (or its nearest table) is written. */
+export function specProblem(planned: Planned, code: Code, input: DiagnosticInput & { path: string }): Diagnostic {
+  return diagnostic(code, { ...input, at: positionOf(planned.resolved.provenance, input.path) });
+}
+
 export function readSecrets(planned: Planned, env: NodeJS.ProcessEnv = process.env): { secrets: Record<string, string>; diagnostics: Diagnostic[] } {
   const secrets: Record<string, string> = {};
   const diagnostics: Diagnostic[] = [];
   for (const name of Object.keys(planned.resolved.spec.secrets)) {
     const value = env[name];
     if (value === undefined || value === '') {
-      diagnostics.push(diagnostic('RS4001', { message: `secret ${name} is not set in the launcher's environment`, path: `secrets.${name}`, hint: `export ${name}=… before rlstack launch (it is never written to a file)` }));
+      diagnostics.push(specProblem(planned, 'RS4001', { message: `secret ${name} is not set in the launcher's environment`, path: `secrets.${name}`, hint: `export ${name}=… before rlstack launch (it is never written to a file)` }));
     } else secrets[name] = value;
   }
   return { secrets, diagnostics };
@@ -37,7 +44,7 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
   if (previous.length > 0 && !planned.resolved.spec.run.resume) {
     return {
       diagnostics: [
-        diagnostic('RS4002', {
+        specProblem(planned, 'RS4002', {
           message: `${runDir} already holds a run (${previous.length} attempt${previous.length === 1 ? '' : 's'})`,
           path: 'run.resume',
           hint: 'set run.resume = true to resume it from its latest complete checkpoint, or choose another run.name',

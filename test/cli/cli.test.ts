@@ -119,3 +119,33 @@ describe('other commands', () => {
     expect(unknown.stderr).toContain('did you mean "tiny"?');
   });
 });
+
+describe('launch-time problems with the spec point at the key', () => {
+  it('a secret missing from the environment: RS4001 at its line, exit 1, nothing written', () => {
+    const dir = workspace({ 'run.toml': 'extends = "tiny"\n\n[secrets]\nWANDB_API_KEY = ["trainer"]\n' });
+    const env = { ...process.env, NO_COLOR: '1' };
+    delete env['WANDB_API_KEY'];
+    const r = spawnSync(process.execPath, [BIN, 'launch', 'run.toml'], { cwd: dir, encoding: 'utf8', env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/run\.toml:4:\d+ error RS4001 secret WANDB_API_KEY is not set in the launcher's environment/);
+    expect(r.stderr).toContain('hint: export WANDB_API_KEY=');
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  it('an inventory that does not match the plan is refused by the checks, before any node is contacted', () => {
+    const dir = workspace({ 'run.toml': 'extends = "tiny"\n[cluster]\nbackend = "ssh"\n[cluster.ssh]\nhosts = []\n' });
+    for (const command of ['launch', 'preflight']) {
+      const r = rlstack([command, 'run.toml'], dir);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/run\.toml:5:9 error RS1005 the ssh backend needs the hosts of the default pool/);
+      expect(r.stdout).not.toContain('preflight on');
+    }
+  });
+
+  it('preflight of a spec that does not use SSH: RS4108 at cluster.backend', () => {
+    const dir = workspace({ 'run.toml': 'extends = "tiny"\n[cluster]\nbackend = "slurm"\n' });
+    const r = rlstack(['preflight', 'run.toml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/run\.toml:3:11 error RS4108 preflight checks nodes over SSH; this spec's cluster.backend is "slurm"/);
+  });
+});

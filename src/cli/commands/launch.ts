@@ -10,15 +10,14 @@ import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { startLocal } from '../../launcher/local.js';
-import { prepareRunDir, readSecrets, type Planned } from '../../launcher/prepare.js';
+import { prepareRunDir, readSecrets, specProblem, type Planned } from '../../launcher/prepare.js';
 import { attempts, createAttempt, readAttempt, requestStop, resolveRunDir, runId } from '../../launcher/run-dir.js';
 import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
 import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
 import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../../launcher/ssh/backend.js';
-import { preflight, preflightTable } from '../../launcher/ssh/preflight.js';
-import { SshPool } from '../../launcher/ssh/transport.js';
 import { writeArtifacts } from './compile.js';
 import { compareWithLaunched } from './diff.js';
+import { checkNodes, hostsOrReport, sshPool } from './preflight.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { waitForEnd } from './stop.js';
@@ -41,13 +40,7 @@ export async function launchCommand(spec: string, options: LaunchOptions, io: Ou
   }
   io.diagnostics(result.diagnostics, result.sources);
   const backend = result.resolved.spec.cluster.backend;
-  if (backend === 'ssh') {
-    const inv = inventory(result);
-    if (!inv.hosts) {
-      io.diagnostics([diagnostic('RS4105', { message: inv.problem!, path: 'cluster.ssh.hosts', hint: 'list one host per node: a hostlist expression ("gpu-[001-064]") or an array' })], result.sources);
-      return EXIT.specErrors;
-    }
-  }
+  if (backend === 'ssh' && !hostsOrReport(result, io)) return EXIT.specErrors;
   const { secrets, diagnostics: secretProblems } = readSecrets(result);
   if (options.dryRun) return dryRun(result, backend, secretProblems.length, io);
   if (secretProblems.length) {
@@ -61,7 +54,7 @@ export async function launchCommand(spec: string, options: LaunchOptions, io: Ou
     if (launched?.conflicts.length && !options.force) {
       io.diagnostics(
         [
-          diagnostic('RS4009', {
+          specProblem(result, 'RS4009', {
             message: `cannot resume ${result.plan.run.dir}: ${launched.conflicts.join('; ')}`,
             path: 'run.resume',
             hint: 'undo these changes, or launch with --force to start from the checkpoint anyway',
@@ -229,29 +222,10 @@ async function launchSlurm(planned: Planned, runDir: string, artifactsDir: strin
 async function launchSsh(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, io: Output): Promise<number> {
   const hosts = inventory(planned).hosts!;
   const settings = sshSettingsOf(planned);
-  const pool = new SshPool(settings, { debug: process.env['RLSTACK_DEBUG'] ? (l) => io.err(`ssh: ${l}`) : undefined });
+  const pool = sshPool(planned, io);
   try {
     const t0 = Date.now();
-    io.out(`preflight on ${hosts.length} nodes over SSH`);
-    const rows = await preflight({ planned, runDir, hosts, pool });
-    for (const line of preflightTable(rows, hosts.length)) io.out(line);
-    const failed = rows.filter((r) => r.result === 'FAIL');
-    if (failed.length) {
-      const byNode = new Map<number, typeof failed>();
-      for (const r of failed) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
-      io.diagnostics(
-        [...byNode.values()].map((list) => {
-          const first = list[0]!;
-          const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind ? 'RS4102' : 'RS4103';
-          const [message, hint] = first.kind ? first.detail.split(' — ') : [list.map((r) => `${r.check}: ${r.detail}`).join('; '), undefined];
-          return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || 'fix the node, or leave it out of cluster.ssh.hosts' });
-        }),
-        new Map(),
-      );
-      io.out(`preflight failed on ${byNode.size} of ${hosts.length} nodes: nothing was started`);
-      return EXIT.backend;
-    }
-    io.out(`preflight passed on ${hosts.length} nodes (${Date.now() - t0} ms)`);
+    if (!(await checkNodes(planned, runDir, hosts, pool, io))) return EXIT.backend;
 
     const attempt = createAttempt(runDir);
     const state = join(runDir, 'state', `attempt_${attempt}`);

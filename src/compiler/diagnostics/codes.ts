@@ -138,6 +138,7 @@ export const CODES = {
   RS4105: { severity: 'error', title: 'ssh: no hosts for the plan' },
   RS4106: { severity: 'warning', title: 'ssh: processes of the run left on a node' },
   RS4107: { severity: 'error', title: 'ssh: could not start node.sh on a node' },
+  RS4108: { severity: 'error', title: 'preflight needs the ssh back end' },
 
   RS9001: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;
