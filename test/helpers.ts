@@ -3,6 +3,9 @@ import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
+/** Strings that break naive shell interpolation: every value that reaches a shell script is tested with them. */
+export const HOSTILE = ["it's", 'a "b"', '$(touch /tmp/pwned)', '`id`', 'two\nlines', 'with space', '*.txt', '--x=1', '', '$HOME', 'back\\slash', "'; rm -rf / #", '!bang', 'semi;colon', 'ünïcødé'];
+
 /** A fresh temp folder with the given files (name → text); returns its path. */
 export function workspace(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'rlstack-test-'));

@@ -52,7 +52,9 @@ check_config() {
 # ---------------------------------------------------------------- topology
 GPU_NODES=() CPU_NODES=() SLURM_NODES=()
 declare -A CLU_ADDR=() MGT_ADDR=()
-HOST_MGT='' PRIVATE_NODE=''
+HOST_MGT='' PRIVATE_NODE='' THROTTLED_NODE=''
+# The throttled node's sshd takes few unauthenticated connections at once, so a test can fill them.
+THROTTLED_MAX_STARTUPS=3
 
 build_topology() {
   local n=$1 m=$2 i name
@@ -69,6 +71,7 @@ build_topology() {
   MGT_ADDR[$CTL]=$NET.1.3
   HOST_MGT=$NET.1.1
   PRIVATE_NODE=${GPU_NODES[-1]}
+  THROTTLED_NODE=${GPU_NODES[-2]:-}
 }
 
 ns_of() { printf '%s%s' "$NS_PREFIX" "$1"; }
@@ -385,7 +388,7 @@ write_sshd_config() { # name listen-address|'' -> path
       "PermitRootLogin prohibit-password" \
       "UsePAM no" \
       "StrictModes no" \
-      "MaxStartups 100:30:200" \
+      "MaxStartups $([[ $name == "$THROTTLED_NODE" ]] && echo "$THROTTLED_MAX_STARTUPS" || echo 100:30:200)" \
       "MaxSessions 64" \
       "AllowTcpForwarding yes" \
       "X11Forwarding no" \
@@ -586,6 +589,8 @@ write_env() {
     RLSTACK_CLUSTER_SSH_PORT 22
     RLSTACK_CLUSTER_SHARED_DIR "$RUN/shared"
     RLSTACK_CLUSTER_PRIVATE_NODE "$PRIVATE_NODE"
+    RLSTACK_CLUSTER_THROTTLED_NODE "$THROTTLED_NODE"
+    RLSTACK_CLUSTER_THROTTLED_MAX_STARTUPS "$THROTTLED_MAX_STARTUPS"
     RLSTACK_CLUSTER_NETNS_PREFIX "$NS_PREFIX"
     RLSTACK_CLUSTER_SLURM_CONF "$RUN/slurm/slurm.conf"
     RLSTACK_CLUSTER_SLURMCTLD "$CTL"

@@ -9,7 +9,7 @@ import { listPresets, presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
 import { shQuote, shWord } from '../../src/runtime/shell.js';
 import { writeArtifacts } from '../../src/cli/commands/compile.js';
-import { workspace } from '../helpers.js';
+import { HOSTILE, workspace } from '../helpers.js';
 
 function artifactsOf(path: string, sets: string[] = []) {
   const r = planSpec(path, { sets });
@@ -17,7 +17,6 @@ function artifactsOf(path: string, sets: string[] = []) {
   return renderArtifacts(r.resolved, r.derived, r.plan);
 }
 
-const HOSTILE = ["it's", 'a "b"', '$(touch /tmp/pwned)', '`id`', 'two\nlines', 'with space', '*.txt', '--x=1', '', '$HOME', 'back\\slash', "'; rm -rf / #", '!bang', 'semi;colon', 'ünïcødé'];
 
 function bashEcho(script: string): string {
   return execFileSync('bash', ['-c', script], { encoding: 'utf8' });

@@ -67,6 +67,9 @@ const Hosts = Type.Union([Type.String(), Type.Array(Type.String())], {
   description: 'hostlist expression ("gpu-[001-064]") or array of host names; node index = position',
 });
 
+/** The preflight checks a spec may waive; the others are what the run cannot start without. */
+export const SKIPPABLE_PREFLIGHT_CHECKS = ['gpus', 'ports', 'disk', 'memory'] as const;
+
 const SshTable = Table(
   {
     hosts: Hosts,
@@ -80,6 +83,11 @@ const SshTable = Table(
     config: Str('OpenSSH client config read for Host aliases, HostName, User, Port, IdentityFile, ProxyJump', { default: '~/.ssh/config' }),
     path: Type.Array(Type.String(), { default: [], description: 'folders put first on PATH of every remote command (preflight and node.sh), e.g. where nvidia-smi lives when the login PATH lacks it' }),
     lease_timeout_s: Int(5, 'a node stops by itself when the launcher has not renewed its lease for this long before the run is ready', { default: 60 }),
+    skip_checks: Type.Array(Enum(SKIPPABLE_PREFLIGHT_CHECKS, 'a preflight check'), {
+      default: [],
+      uniqueItems: true,
+      description: 'preflight checks reported as skipped instead of run, for nodes they misjudge (e.g. memory under a container limit); reachability, the shared run dir and prime-rl are always checked',
+    }),
   },
   'SSH settings, used when cluster.backend = "ssh"',
 );

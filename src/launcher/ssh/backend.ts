@@ -63,6 +63,17 @@ export interface StartResult {
   error?: string;
 }
 
+/** Starts node.sh detached from the SSH session (setsid nohup), its variables (secrets too) exported from stdin. */
+export function startScript(o: { path: string[]; vars: Record<string, string>; nodeSh: string; out: string; pidFile: string }): string {
+  return `set -e
+${pathPrefix(o.path)}${Object.entries(o.vars).map(([k, v]) => `export ${k}=${shQuote(v)}`).join('\n')}
+cd /
+setsid nohup bash ${shQuote(o.nodeSh)} > ${shQuote(o.out)} 2>&1 < /dev/null &
+echo $! > ${shQuote(o.pidFile)}
+echo "started $!"
+`;
+}
+
 /** Starts node.sh on every node, detached (it survives the launcher and the SSH session). */
 export async function startNodes(o: { pool: SshPool; hosts: string[]; runDir: string; artifactsDir: string; attempt: number; runId: string; secrets: Record<string, string>; leaseFile: string }): Promise<StartResult[]> {
   const s = o.pool.settings;
@@ -78,13 +89,7 @@ export async function startNodes(o: { pool: SshPool; hosts: string[]; runDir: st
       RLSTACK_LEASE_TIMEOUT_S: String(s.lease_timeout_s),
       ...o.secrets,
     };
-    const script = `set -e
-${pathPrefix(s.path)}${Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`).join('\n')}
-cd /
-setsid nohup bash ${shQuote(join(o.artifactsDir, 'node.sh'))} > ${shQuote(join(logs, `node-${pid3(i)}.ssh.out`))} 2>&1 < /dev/null &
-echo $! > ${shQuote(join(state, 'pids', `node-${pid3(i)}`))}
-echo "started $!"
-`;
+    const script = startScript({ path: s.path, vars, nodeSh: join(o.artifactsDir, 'node.sh'), out: join(logs, `node-${pid3(i)}.ssh.out`), pidFile: join(state, 'pids', `node-${pid3(i)}`) });
     const r = await o.pool.run(host, script, { timeoutMs: 60_000 });
     const pid = /started (\d+)/.exec(r.stdout)?.[1];
     if (r.code !== 0 || !pid) throw new SshError(host, 'unreachable', `node.sh did not start on ${host} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}`, '');
@@ -143,14 +148,9 @@ export interface Survivor {
   args: string;
 }
 
-/**
- * Every process on each node that belongs to the run: its command line names the run's artifacts or logs
- * (`<run dir>/launcher/`, `<run dir>/logs/`), or it carries the run's RLSTACK_RUN_ID in its environment
- * (node.sh exports it, so every descendant — vLLM or torchrun workers included — inherits it). With `kill`,
- * TERM then KILL them first and report what was there. The script travels on stdin and skips itself.
- */
-export async function sweepRun(pool: SshPool, hosts: string[], runDir: string, runIdValue: string, kill: boolean): Promise<{ survivors: Survivor[]; killed: Survivor[]; unreachable: { node: number; host: string; why: string }[] }> {
-  const script = `RUNDIR=${shQuote(runDir)}
+/** Lists (and with `kill`, first TERMs then KILLs) the run's processes on one node; see sweepRun. */
+export function sweepScript(runDir: string, runIdValue: string, kill: boolean): string {
+  return `RUNDIR=${shQuote(runDir)}
 ID=${shQuote(runIdValue)}
 self=$$
 find_run() {
@@ -160,7 +160,7 @@ find_run() {
     [[ $pid == "$self" || $pid == "$BASHPID" ]] && continue
     args=$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
     [[ -n $args ]] || continue
-    if [[ $args == *"$RUNDIR/launcher/"* || $args == *"$RUNDIR/logs/"* ]] || grep -qzx "RLSTACK_RUN_ID=$ID" "$p/environ" 2>/dev/null; then
+    if [[ $args == *"$RUNDIR/launcher/"* || $args == *"$RUNDIR/logs/"* ]] || grep -qzxF "RLSTACK_RUN_ID=$ID" "$p/environ" 2>/dev/null; then
       printf '%s %s\\n' "$pid" "\${args:0:200}"
     fi
   done
@@ -176,6 +176,16 @@ if [[ -n $before ]]; then
 fi
 ` : ''}find_run
 `;
+}
+
+/**
+ * Every process on each node that belongs to the run: its command line names the run's artifacts or logs
+ * (`<run dir>/launcher/`, `<run dir>/logs/`), or it carries the run's RLSTACK_RUN_ID in its environment
+ * (node.sh exports it, so every descendant — vLLM or torchrun workers included — inherits it). With `kill`,
+ * TERM then KILL them first and report what was there. The script travels on stdin and skips itself.
+ */
+export async function sweepRun(pool: SshPool, hosts: string[], runDir: string, runIdValue: string, kill: boolean): Promise<{ survivors: Survivor[]; killed: Survivor[]; unreachable: { node: number; host: string; why: string }[] }> {
+  const script = sweepScript(runDir, runIdValue, kill);
   const results = await onAll(hosts, pool.settings.max_parallel, async (host) => (await pool.run(host, script, { timeoutMs: 60_000 })).stdout);
   const survivors: Survivor[] = [];
   const killed: Survivor[] = [];

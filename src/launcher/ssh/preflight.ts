@@ -16,7 +16,7 @@ export interface PreflightRow {
   node: number;
   host: string;
   check: string;
-  result: 'ok' | 'FAIL' | 'warn';
+  result: 'ok' | 'FAIL' | 'warn' | 'skipped';
   detail: string;
   /** For a node that could not be reached: why (hostkey, timeout, auth, unreachable, refused). */
   kind?: string;
@@ -26,11 +26,19 @@ export function pathPrefix(path: string[]): string {
   return path.length ? `export PATH=${path.map(shQuote).join(':')}:"$PATH"\n` : '';
 }
 
-function script(o: { runDir: string; token: string; tokenFile: string; primeRl: string; revision: string; ports: number[]; gpus: number; path: string[] }): string {
-  return `${pathPrefix(o.path)}
+/** The check script one node runs (on stdin): one tab-separated line per check. */
+export function preflightScript(o: { runDir: string; token: string; tokenFile: string; primeRl: string; revision: string; ports: number[]; gpus: number; path: string[] }): string {
+  // Values enter as assignments only (one quoting, by shQuote) and are used as "$VAR" below.
+  return `${pathPrefix(o.path)}run_dir=${shQuote(o.runDir)}
+token=${shQuote(o.token)}
+token_file=${shQuote(o.tokenFile)}
+pr=${shQuote(o.primeRl)}
+want_rev=${shQuote(o.revision)}
+gpus=${shQuote(String(o.gpus))}
+ports=(${o.ports.map((p) => shQuote(String(p))).join(' ')})
 emit() { printf '%s\\t%s\\t%s\\n' "$1" "$2" "$3"; }
 emit host ok "$(hostname)"
-if (( ${o.gpus} > 0 )); then
+if (( gpus > 0 )); then
   if ! command -v nvidia-smi > /dev/null 2>&1; then
     emit gpus FAIL "nvidia-smi not found on PATH ($PATH)"
   elif ! list=$(nvidia-smi -L 2>&1); then
@@ -39,27 +47,34 @@ if (( ${o.gpus} > 0 )); then
     emit gpus ok "$(grep -c '^GPU ' <<< "$list")|$(grep -m1 '^GPU ' <<< "$list" | sed 's/^GPU [0-9]*: //; s/ (UUID.*//')"
   fi
 fi
-tok=$(cat ${shQuote(o.tokenFile)} 2>/dev/null)
-if [[ $tok == ${shQuote(o.token)} ]]; then emit shared ok "read the launcher's token in ${shQuote(o.runDir)}"
-elif [[ -d ${shQuote(o.runDir)} ]]; then emit shared FAIL "${shQuote(o.runDir)} exists here but does not hold the token the launcher wrote: not the same filesystem (a private mount?)"
-else emit shared FAIL "${shQuote(o.runDir)} does not exist here: the run dir is not on a filesystem shared with the launcher"; fi
-pr=${shQuote(o.primeRl)}
+tok=$(cat "$token_file" 2>/dev/null)
+if [[ $tok == "$token" ]]; then emit shared ok "read the launcher's token in $run_dir"
+elif [[ -d $run_dir ]]; then emit shared FAIL "$run_dir exists here but does not hold the token the launcher wrote: not the same filesystem (a private mount?)"
+else emit shared FAIL "$run_dir does not exist here: the run dir is not on a filesystem shared with the launcher"; fi
 if [[ ! -d $pr ]]; then emit prime-rl FAIL "no prime-rl checkout at $pr"
 elif [[ ! -d $pr/.venv ]]; then emit prime-rl FAIL "$pr has no .venv (uv sync it once)"
 else
   rev=$(git -C "$pr" rev-parse HEAD 2>/dev/null) || rev=unknown
-  if [[ $rev == ${shQuote(o.revision)}* ]]; then emit prime-rl ok "$pr at \${rev:0:12}"
-  else emit prime-rl FAIL "$pr is at $rev, the configs target ${shQuote(o.revision)}"; fi
+  if [[ $rev == "$want_rev"* ]]; then emit prime-rl ok "$pr at \${rev:0:12}"
+  else emit prime-rl FAIL "$pr is at $rev, the configs target $want_rev"; fi
 fi
 busy=()
-for p in ${o.ports.join(' ')}; do
-  if timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; then busy+=("$p"); fi
+for p in "\${ports[@]}"; do
+  # shellcheck disable=SC2016 # $1 is the inner shell's
+  if timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$p" 2>/dev/null; then busy+=("$p"); fi
 done
-if (( \${#busy[@]} )); then emit ports FAIL "in use: \${busy[*]}"; else emit ports ok "${o.ports.length ? `${o.ports.join(' ')} free` : 'none planned'}"; fi
-d=${shQuote(o.runDir)}
+if (( \${#busy[@]} )); then emit ports FAIL "in use: \${busy[*]}"
+elif (( \${#ports[@]} )); then emit ports ok "\${ports[*]} free"
+else emit ports ok "none planned"; fi
+d=$run_dir
 while [[ ! -d $d && $d != / ]]; do d=$(dirname "$d"); done
 emit disk ok "$(df -Pk "$d" 2>/dev/null | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }')"
-emit memory ok "$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)"
+mem=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+# A cgroup limit on this session (a container, a systemd slice) is what the run can really use.
+cg=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)
+lim=$(cat "/sys/fs/cgroup\${cg%/}/memory.max" 2>/dev/null) || lim=max
+if [[ $lim =~ ^[0-9]+$ ]] && (( lim / 1024 < mem )); then mem=$((lim / 1024)); fi
+emit memory ok "$(awk -v k="$mem" 'BEGIN { printf "%.1f", k / 1048576 }')"
 `;
 }
 
@@ -76,12 +91,13 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
   const tokenFile = join(runDir, `.rlstack-preflight-${token}`);
   writeFileSync(tokenFile, token);
   const settings = pool.settings;
+  const skipped = new Set<string>(resolved.spec.cluster.ssh.skip_checks);
   try {
     const results = await onAll(hosts, settings.max_parallel, async (host, i) => {
       const node = plan.nodes[i]!;
       const p = derived.pools.get(node.pool)!;
       const ports = plan.processes.filter((x) => x.node === i).flatMap((x) => x.ports);
-      const r = await pool.run(host, script({ runDir, token, tokenFile, primeRl: resolved.spec.run.prime_rl_dir, revision: resolved.spec.run.prime_rl_revision, ports, gpus: p.gpusPerNode, path: settings.path }), { timeoutMs: 60_000 });
+      const r = await pool.run(host, preflightScript({ runDir, token, tokenFile, primeRl: resolved.spec.run.prime_rl_dir, revision: resolved.spec.run.prime_rl_revision, ports, gpus: p.gpusPerNode, path: settings.path }), { timeoutMs: 60_000 });
       return { r, p };
     });
     const rows: PreflightRow[] = [];
@@ -103,7 +119,8 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
         rows.push({ node: i, host, check: 'preflight', result: 'FAIL', detail: `the check script did not finish (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` });
         return;
       }
-      const push = (check: string, result: PreflightRow['result'], detail: string) => rows.push({ node: i, host, check, result, detail });
+      const push = (check: string, result: PreflightRow['result'], detail: string) =>
+        rows.push(skipped.has(check) ? { node: i, host, check, result: 'skipped', detail: `cluster.ssh.skip_checks (would be: ${result}, ${detail})` } : { node: i, host, check, result, detail });
       if (p.gpusPerNode > 0) {
         const g = got.get('gpus')!;
         if (g.result !== 'ok') push('gpus', 'FAIL', g.detail);
@@ -145,8 +162,8 @@ export function memoryVerdict(measuredGib: number, declaredGib: number, poolPath
 
 /** One table: every row for a small cluster; failures (and a count of clean nodes) for a large one. */
 export function preflightTable(rows: PreflightRow[], nodes: number): string[] {
-  const failing = new Set(rows.filter((r) => r.result !== 'ok').map((r) => r.node));
-  const shown = nodes <= 16 ? rows : rows.filter((r) => failing.has(r.node) && r.result !== 'ok');
+  const failing = new Set(rows.filter((r) => r.result === 'FAIL' || r.result === 'warn').map((r) => r.node));
+  const shown = nodes <= 16 ? rows : rows.filter((r) => failing.has(r.node) && (r.result === 'FAIL' || r.result === 'warn'));
   const cells = [['node', 'check', 'result', 'detail'], ...shown.map((r) => [`${r.node} ${r.host}`, r.check, r.result, r.detail])];
   const w = [0, 1, 2].map((c) => Math.max(...cells.map((row) => row[c]!.length)));
   const lines = cells.map((row) => `  ${row.slice(0, 3).map((c, i) => c.padEnd(w[i]!)).join('  ')}  ${row[3]}`);

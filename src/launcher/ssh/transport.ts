@@ -115,8 +115,11 @@ export class SshPool {
     const started = Date.now();
     const timeoutS = this.settings.connect_timeout_s;
     const jumpName = jumps.at(-1);
+    let refused: SshError | undefined;
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
+      // Out of time after refusals: the refusal is the news (MaxStartups), not the clock.
+      if (remaining <= 0 && refused) throw new SshError(destination, 'refused', `${refused.message}; still refused after ${attempt} attempts over ${Math.round((Date.now() - started) / 1000)} s`, refused.hint);
       if (remaining <= 0) throw new SshError(destination, 'timeout', `${destination} did not answer within connect_timeout_s = ${timeoutS} s${jumpName ? ` (through ${jumpName})` : ''}`, 'a slow or unreachable node: check it, raise cluster.ssh.connect_timeout_s, or leave it out of cluster.ssh.hosts');
       try {
         // The jump host's connection first, outside the limiter (a handshake slot must not wait for another).
@@ -125,8 +128,9 @@ export class SshPool {
       } catch (e) {
         const err = e instanceof SshError ? e : new SshError(destination, 'unreachable', `${destination}: ${(e as Error).message}`, 'check that the node is up and sshd accepts connections');
         // sshd's MaxStartups drops handshakes at random under load: try again after a while.
-        const retriable = err.kind === 'refused' && attempt < HANDSHAKE_RETRIES;
-        if (!retriable) throw err;
+        if (err.kind !== 'refused') throw err;
+        refused = err;
+        if (attempt >= HANDSHAKE_RETRIES) throw new SshError(destination, 'refused', `${err.message}; still refused after ${attempt + 1} attempts over ${Math.round((Date.now() - started) / 1000)} s`, err.hint);
         const wait = Math.min(200 * 2 ** attempt, 3000) * (0.5 + Math.random());
         this.options.debug?.(`${destination}: ${err.message}; retrying in ${Math.round(wait)} ms (attempt ${attempt + 2}, ${Date.now() - started} ms so far)`);
         await new Promise((r) => setTimeout(r, wait));
