@@ -1,9 +1,9 @@
 /**
  * Follows an attempt until every planned process is ready (or the run ends, or the deadline passes),
- * reporting each change as one plain line — readable in a terminal and in CI logs alike.
+ * reporting each change of a process's state (progress.ts shows them).
  */
 import type { LaunchPlan } from '../compiler/plan/types.js';
-import { readAttempt, type AttemptStatus } from './run-dir.js';
+import { readAttempt, type AttemptStatus, type ProcessState } from './run-dir.js';
 
 export type WatchOutcome =
   | { kind: 'ready'; status: AttemptStatus }
@@ -14,7 +14,8 @@ export type WatchOutcome =
 export interface WatchOptions {
   deadlineMs: number;
   pollMs?: number;
-  say(line: string): void;
+  /** Called once per change of a process's state, in the order read. */
+  onChange(p: ProcessState): void;
   /** Checked on every poll: the back end's own view (a Slurm job that ended, a local process that died). */
   alive?: () => Promise<string | undefined> | string | undefined;
   signal?: AbortSignal;
@@ -30,7 +31,7 @@ export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt:
     for (const p of status?.processes ?? []) {
       if (seen.get(p.name) === p.state) continue;
       seen.set(p.name, p.state);
-      options.say(`${p.state.padEnd(8)} ${p.name} (node ${p.node}, ${p.host})${p.reason ? `: ${p.reason}` : ''}`);
+      options.onChange(p);
     }
     if (status?.run && ['completed', 'failed', 'stopped'].includes(status.run.state)) return { kind: 'ended', status };
     const ready = [...planned].every((name) => ['ready', 'exited'].includes(seen.get(name) ?? ''));

@@ -14,6 +14,7 @@ import { prepareRunDir, readSecrets, specProblem, type Planned } from '../../lau
 import { attempts, createAttempt, readAttempt, requestStop, resolveRunDir, runId } from '../../launcher/run-dir.js';
 import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
 import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
+import { startProgress, type Progress } from '../../launcher/progress.js';
 import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../../launcher/ssh/backend.js';
 import { writeArtifacts } from './compile.js';
 import { compareWithLaunched } from './diff.js';
@@ -137,16 +138,33 @@ function report(outcome: WatchOutcome, io: Output): number {
   return EXIT.backend;
 }
 
+/** Progress per role until all ready: listr2 on a terminal, plain lines in CI logs and pipes. */
+function progressOf(planned: Planned, io: Output): Progress {
+  return startProgress(planned.plan, { tty: Boolean(process.stdout.isTTY) && !process.env['CI'], out: (line) => io.out(line) });
+}
+
+/** The watch's outcome, once the progress is closed with it (before the final report lines; a throw closes it too). */
+async function withProgress(progress: Progress, watching: Promise<WatchOutcome>): Promise<WatchOutcome> {
+  const outcome = await watching.catch(async (error: unknown) => {
+    await progress.end('failed', error instanceof Error ? error.message : String(error));
+    throw error;
+  });
+  const ok = outcome.kind === 'ready' || (outcome.kind === 'ended' && outcome.status.run?.state === 'completed');
+  await progress.end(ok ? 'ready' : 'failed', outcome.status?.run?.reason || (outcome.kind === 'gone' ? outcome.why : outcome.kind === 'timeout' ? 'not ready before run.ready_timeout_s' : 'the run ended'));
+  return outcome;
+}
+
 async function launchLocal(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, io: Output): Promise<number> {
   const { attempt, pid, gone } = startLocal(runDir, artifactsDir, secrets);
   io.out(`attempt ${attempt}: node.sh started (pid ${pid})`);
   const stop = interruption(async () => requestStop(runDir, attempt, 'interrupted during launch'));
-  const outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+  const progress = progressOf(planned, io);
+  const outcome = await withProgress(progress, watchUntilReady(planned.plan, runDir, attempt, {
     deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
-    say: (line) => io.out(`  ${line}`),
+    onChange: (p) => progress.update(p),
     alive: gone,
     signal: stop.signal,
-  });
+  }));
   if (outcome.kind !== 'ready') {
     requestStop(runDir, attempt, stop.interrupted() ? 'interrupted during launch' : 'the launch failed');
     await waitForEnd(runDir, attempt, 60_000, () => gone() === undefined);
@@ -197,12 +215,13 @@ async function launchSlurm(planned: Planned, runDir: string, artifactsDir: strin
     await new Promise((r) => setTimeout(r, 1000));
   }
   io.out(`  attempt ${attempt} started`);
-  const outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+  const progress = progressOf(planned, io);
+  const outcome = await withProgress(progress, watchUntilReady(planned.plan, runDir, attempt, {
     deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 120_000,
-    say: (line) => io.out(`  ${line}`),
+    onChange: (p) => progress.update(p),
     alive: gone,
     signal: stop.signal,
-  });
+  }));
   if (outcome.kind !== 'ready' && !(outcome.kind === 'ended' && outcome.status.run?.state === 'completed')) {
     requestStop(runDir, attempt, 'the launch failed');
     await waitForEnd(runDir, attempt, 30_000, async () => !(await gone()));
@@ -239,25 +258,11 @@ async function launchSsh(planned: Planned, runDir: string, artifactsDir: string,
     io.out(`attempt ${attempt}: node.sh started on ${started.length - notStarted.length} of ${hosts.length} nodes`);
     let outcome: WatchOutcome | undefined;
     if (notStarted.length === 0 && !stop.interrupted()) {
-      const roleOf = new Map(planned.plan.processes.map((p) => [p.name, p.role]));
-      const states = new Map<string, string>();
-      const announced = new Set<string>();
+      const progress = progressOf(planned, io);
       let lastCheck = 0;
-      outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+      outcome = await withProgress(progress, watchUntilReady(planned.plan, runDir, attempt, {
         deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
-        say: (line) => {
-          io.out(`  ${line}`);
-          const m = /^(\S+)\s+(\S+) \(node/.exec(line);
-          if (!m) return;
-          states.set(m[2]!, m[1]!);
-          for (const role of new Set(roleOf.values())) {
-            const names = [...roleOf].filter(([, r]) => r === role).map(([n]) => n);
-            if (!announced.has(role) && names.every((n) => ['ready', 'exited'].includes(states.get(n) ?? ''))) {
-              announced.add(role);
-              io.out(`  ${role}: all ${names.length} ready`);
-            }
-          }
-        },
+        onChange: (p) => progress.update(p),
         alive: async () => {
           if (Date.now() - lastCheck < 3000) return undefined;
           lastCheck = Date.now();
@@ -269,7 +274,7 @@ async function launchSsh(planned: Planned, runDir: string, artifactsDir: string,
           return undefined;
         },
         signal: stop.signal,
-      });
+      }));
     }
     const ok = outcome && (outcome.kind === 'ready' || (outcome.kind === 'ended' && outcome.status.run?.state === 'completed'));
     if (ok) {
