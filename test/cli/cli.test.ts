@@ -123,7 +123,7 @@ describe('other commands', () => {
 describe('launch-time problems with the spec point at the key', () => {
   it('a secret missing from the environment: RS4001 at its line, exit 1, nothing written', () => {
     const dir = workspace({ 'run.toml': 'extends = "tiny"\n\n[secrets]\nWANDB_API_KEY = ["trainer"]\n' });
-    const env = { ...process.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env['WANDB_API_KEY'];
     const r = spawnSync(process.execPath, [BIN, 'launch', 'run.toml'], { cwd: dir, encoding: 'utf8', env });
     expect(r.status).toBe(1);

@@ -6,7 +6,7 @@
  * `tc netem` (a slow node) inside a node's namespace, and always restored.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,10 @@ interface SpecOptions {
   leaseTimeoutS?: number;
   long?: boolean;
   extra?: string;
+  /** Check host memory against the model (off by default: this machine has ~23 GiB, an 8-rank trainer node needs 60). */
+  checkMemory?: boolean;
+  jump?: string;
+  sshConfig?: string;
 }
 
 function sshSpec(name: string, o: SpecOptions): string {
@@ -59,8 +63,9 @@ backend = "ssh"
 
 [cluster.ssh]
 hosts = "${o.hosts}"
-config = "${env['RLSTACK_CLUSTER_SSH_CONFIG']}"
-known_hosts = "${o.knownHosts ?? env['RLSTACK_CLUSTER_KNOWN_HOSTS']}"
+config = "${o.sshConfig ?? env['RLSTACK_CLUSTER_SSH_CONFIG']}"
+skip_checks = ${o.checkMemory ? '[]' : '["memory"]'}
+${o.jump ? `jump = "${o.jump}"\n` : ''}known_hosts = "${o.knownHosts ?? env['RLSTACK_CLUSTER_KNOWN_HOSTS']}"
 path = ["${join(primeRl.dir, 'bin')}"]
 connect_timeout_s = ${o.connectTimeoutS ?? 10}
 lease_timeout_s = ${o.leaseTimeoutS ?? 60}
@@ -91,6 +96,21 @@ ${o.extra ?? ''}`,
 }
 
 const FOUR = 'node[01-04]';
+
+/** Idle TCP connections to `node`'s sshd from the bastion, held until `ms` pass or release(): they fill MaxStartups. */
+function holdStartups(node: string, count: number, ms: number): { holding: Promise<void>; done: Promise<void>; release(): void } {
+  const code = `const net = require('net'); const socks = []; let open = 0;
+for (let i = 0; i < ${count}; i++) { const s = net.connect(22, '${node}', () => { if (++open === ${count}) console.log('holding'); }); s.on('error', (e) => { console.error(e.message); process.exit(1); }); socks.push(s); }
+const end = () => { socks.forEach((s) => s.destroy()); process.exit(0); };
+setTimeout(end, ${ms}); process.on('SIGTERM', end);`;
+  const child = spawn('ip', ['netns', 'exec', `${env['RLSTACK_CLUSTER_NETNS_PREFIX']}${env['RLSTACK_CLUSTER_BASTION']}`, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holding = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('holding') && resolve());
+    child.on('exit', (c) => reject(new Error(`the holder exited (${c}) before holding`)));
+  });
+  const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return { holding, done, release: () => child.kill('SIGTERM') };
+}
 
 /** Nothing of the run on the machine (all test nodes share its process table). */
 async function expectNothingLeft(runDir: string, withinMs = 30_000) {
@@ -269,5 +289,149 @@ describe('ssh back end', () => {
     const run = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')) as { reason: string; first_failure: string };
     expect(run.first_failure).toBe('launcher-lease');
     expect(run.reason).toContain(`lease not renewed for ${lease}s`);
+  });
+  it('a trainer node with less RAM than the memory model needs is named by preflight (rlstack preflight starts nothing)', async () => {
+    const spec = sshSpec('memory', { hosts: FOUR, nodes: 4, checkMemory: true });
+    const r = await rlstack(['preflight', spec], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    // node03 and node04 carry the trainer (8 ranks: 60 GiB by the model); this machine has ~23 GiB.
+    expect(r.stdout).toMatch(/2 node03\s+memory\s+FAIL\s+[\d.]+ GiB, a trainer node needs 60 GiB/);
+    expect(r.stdout).toMatch(/3 node04\s+memory\s+FAIL/);
+    expect(r.stdout).toMatch(/0 node01\s+memory\s+warn\s+[\d.]+ GiB, the spec says 64: set cluster.host_memory_gib/);
+    expect(r.stderr).toMatch(/RS4103 node 2 \(node03\): memory: [\d.]+ GiB, a trainer node needs 60 GiB/);
+    expect(r.stderr).not.toMatch(/node 0 \(node01\)/);
+    expect(existsSync(join(runs, 'memory'))).toBe(false); // the run dir made for the check is gone again
+    const waived = await rlstack(['preflight', spec, '--set', 'cluster.ssh.skip_checks=["memory"]'], { primeRl });
+    expect(waived.code, waived.stdout + waived.stderr).toBe(0);
+    expect(waived.stdout).toMatch(/2 node03\s+memory\s+skipped\s+cluster.ssh.skip_checks \(would be: FAIL/);
+  });
+
+  it('sshd refusing handshakes (MaxStartups full) is retried with backoff, and named when it never clears', async () => {
+    const node = env['RLSTACK_CLUSTER_THROTTLED_NODE']!;
+    const slots = Number(env['RLSTACK_CLUSTER_THROTTLED_MAX_STARTUPS']);
+    const spec = sshSpec('startups', { hosts: `node[04-06],${node}`, nodes: 4, connectTimeoutS: 8 });
+    // Fill the node's pre-auth slots with idle TCP connections from the bastion for 1.5 s: sshd drops every new handshake meanwhile.
+    let holder = holdStartups(node, slots, 1500);
+    await holder.holding;
+    const t0 = Date.now();
+    const r = await rlstack(['preflight', spec], { primeRl, env: { RLSTACK_DEBUG: '1' } });
+    await holder.done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`ssh: ${node}: ${node}: sshd dropped the connection before the handshake .*MaxStartups\\?; retrying in \\d+ ms \\(attempt 2`));
+    console.log(`MaxStartups: preflight passed after retries in ${Date.now() - t0} ms`);
+    // Held longer than the retries last: the node is named with the reason and the remedy.
+    holder = holdStartups(node, slots, 30_000);
+    await holder.holding;
+    try {
+      const refused = await rlstack(['preflight', spec], { primeRl });
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(new RegExp(`RS4102 node 3 \\(${node}\\): ${node}: sshd dropped the connection before the handshake .*MaxStartups\\?; still refused after \\d+ attempts`));
+      expect(refused.stderr).toContain("lower cluster.ssh.max_parallel, or raise MaxStartups in the nodes' sshd_config");
+      expect(refused.stderr).not.toMatch(/node 0 \(node04\)|node 1 \(node05\)|node 2 \(node06\)/);
+    } finally {
+      holder.release();
+      await holder.done;
+    }
+  });
+
+  it('ssh-agent: a config without any IdentityFile authenticates with the agent’s key; without an agent the node says so', async () => {
+    const dir = mkdtempSync(join(specs, 'agent-'));
+    const config = join(dir, 'ssh_config');
+    writeFileSync(config, readFileSync(env['RLSTACK_CLUSTER_SSH_CONFIG']!, 'utf8').split('\n').filter((l) => !/^\s*(IdentityFile|IdentitiesOnly)\b/.test(l)).join('\n'));
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      await waitFor('the agent socket', () => existsSync(sock), 10_000, 50);
+      execFileSync('ssh-add', [env['RLSTACK_CLUSTER_SSH_KEY']!], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
+      const spec = sshSpec('agent', { hosts: FOUR, nodes: 4, sshConfig: config });
+      const home = mkdtempSync(join(dir, 'home-')); // no ~/.ssh/id_* to fall back on
+      const r = await rlstack(['preflight', spec], { primeRl, env: { SSH_AUTH_SOCK: sock, HOME: home } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/3 node04\s+reachable\s+ok\s+ssh as root, hostname node04/);
+      const none = await rlstack(['preflight', spec], { primeRl, env: { SSH_AUTH_SOCK: '', HOME: home } });
+      expect(none.code).toBe(3);
+      expect(none.stderr).toMatch(/RS4102 node 0 \(node01\): (bastion|node01): no key to authenticate with/);
+      expect(none.stderr).toContain('start ssh-agent and add your key');
+    } finally {
+      agent.kill();
+    }
+  });
+
+  it('a ProxyJump chain (bastion, then node01) reaches the nodes, and a frozen middle hop is what preflight names', async () => {
+    const spec = sshSpec('chain', { hosts: 'node[05-06]', nodes: 2, jump: 'bastion,node01', connectTimeoutS: 3 });
+    const r = await rlstack(['preflight', spec], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 node06\s+reachable\s+ok/);
+    // The chain is really used: with node01's sshd frozen, nodes the bastion reaches directly are not reachable.
+    const sshd = Number(readFileSync(join(env['RLSTACK_CLUSTER_DIR']!, 'pids', 'sshd-node01'), 'utf8').split(' ')[0]);
+    process.kill(sshd, 'SIGSTOP');
+    try {
+      const frozen = await rlstack(['preflight', spec], { primeRl });
+      expect(frozen.code).toBe(3);
+      expect(frozen.stderr).toMatch(/RS4104 node 0 \(node05\): node05 did not answer within connect_timeout_s = 3 s \(through node01\)|RS4104 node 0 \(node05\): node01 did not complete the SSH handshake/);
+    } finally {
+      process.kill(sshd, 'SIGCONT');
+    }
+  });
+
+  it('per-pool inventory: the sandbox fleet’s CPU pool on cpu01 (cluster.pools.cpu.ssh.hosts) runs to completion', async () => {
+    const spec = sshSpec('pools', {
+      hosts: FOUR,
+      nodes: 4,
+      extra: `
+[cluster.pools.cpu]
+nodes = 1
+gpus_per_node = 0
+cpus_per_node = 8
+host_memory_gib = 16
+disk_gib = 70
+ssh = { hosts = "cpu01" }
+
+[[environments]]
+name = "code"
+taskset = "i3_code"
+runtime = "sandbox"
+episode_seconds = 5
+
+[sandboxes]
+provider = "docker"
+pool = "cpu"
+nodes = 1
+cpus = 1
+memory_gib = 1
+disk_gib = 1
+`,
+    });
+    const runDir = join(runs, 'pools');
+    const r = await rlstack(['launch', spec, '--set', 'run.max_steps=2', '--set', 'orchestrator.max_inflight=16'], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 cpu01\s+reachable\s+ok/);
+    expect(r.stdout).not.toMatch(/4 cpu01\s+gpus/); // a CPU pool has no GPU check
+    expect(readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n')).toEqual(['node01', 'node02', 'node03', 'node04', 'cpu01']);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.processes.find((p) => p.name === 'env-train-code')?.host).toBe('cpu01');
+    await waitFor('the run to complete', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'completed', 90_000);
+    await expectNothingLeft(runDir);
+  });
+
+  it('a node that drops off the network mid-run takes the whole run down (the peer watch, as under Slurm), and status names it', async () => {
+    const spec = sshSpec('netdown', { hosts: FOUR, nodes: 4, long: true });
+    const runDir = join(runs, 'netdown');
+    const r = await rlstack(['launch', spec], { primeRl });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const downAt = Date.now();
+    netns('node02', 'ip', 'link', 'set', 'eth0', 'down');
+    try {
+      await waitFor('the run marked failed', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'failed', 45_000, 200);
+      await expectNothingLeft(runDir, 45_000 - (Date.now() - downAt));
+      console.log(`node02 link down → nothing of the run left: ${Date.now() - downAt} ms`);
+      const run = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')) as { reason: string };
+      // Whoever notices first names the silent peer: node02 from the others' side, or a peer from node02's.
+      expect(run.reason).toMatch(/stopped answering on node \d{3} \(node0[1-4]\)/);
+    } finally {
+      netns('node02', 'ip', 'link', 'set', 'eth0', 'up');
+    }
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('failed');
   });
 });

@@ -57,6 +57,13 @@ describe('will it fit?', () => {
     expect(d.hint).toMatch(/orchestrator\.max_inflight ≤ \d+/);
   });
 
+  it('a fleet node with room for no box at all names the resource to raise, not a max_inflight of 0', () => {
+    const r = plan('intellect3', ['cluster.pools.cpu.disk_gib=40']);
+    const d = r.diagnostics.find((x) => x.code === 'RS2008')!;
+    expect(d.message).toMatch(/but it has 0 slots \(CPU \d+, memory \d+, disk 0/);
+    expect(d.hint).toBe('not one box fits: raise cluster.pools.cpu.disk_gib or lower sandboxes.disk_gib, or provider = "prime"');
+  });
+
   it('host RAM and disk shortfalls are errors', () => {
     const host = plan('intellect3', ['cluster.host_memory_gib=128']);
     expect(host.diagnostics.find((x) => x.code === 'RS2002')?.hint).toMatch(/fits with|raise/);

@@ -215,7 +215,9 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
       'RS2008',
       'sandboxes',
       `fleet node ${node.node} runs ${node.environments.join(', ')}: ~${node.demand} live boxes at max_inflight = ${spec.orchestrator.max_inflight}, but it has ${node.slots} slots (CPU ${slots.byCpu}, memory ${slots.byMemory}, disk ${slots.byDisk}${spec.sandboxes.network === 'restricted' ? `, bridge ${slots.byNetwork}` : ''})`,
-      `fits with orchestrator.max_inflight ≤ ${inflightFits}${cpusFit > 0 ? `, or sandboxes.cpus ≤ ${cpusFit}` : ''}, or shards = ${Math.ceil(node.demand / Math.max(node.slots, 1))} on the environment (one fleet node each), or provider = "prime"; long episodes hold boxes for their whole duration`,
+      node.slots === 0
+        ? `not one box fits: ${zeroSlotFix(slots, fleetPool.path)}, or provider = "prime"`
+        : `fits with orchestrator.max_inflight ≤ ${inflightFits}${cpusFit > 0 ? `, or sandboxes.cpus ≤ ${cpusFit}` : ''}, or shards = ${Math.ceil(node.demand / Math.max(node.slots, 1))} on the environment (one fleet node each), or provider = "prime"; long episodes hold boxes for their whole duration`,
     );
   }
 
@@ -254,6 +256,16 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
       sandboxes,
     },
   };
+}
+
+/** What to raise (or shrink) when a fleet node has room for no box at all. */
+function zeroSlotFix(slots: { byCpu: number; byMemory: number; byDisk: number; byNetwork: number }, poolPath: string): string {
+  const fixes: string[] = [];
+  if (slots.byCpu === 0) fixes.push(`raise ${poolPath}.cpus_per_node or lower sandboxes.cpus`);
+  if (slots.byMemory === 0) fixes.push(`raise ${poolPath}.host_memory_gib or lower sandboxes.memory_gib`);
+  if (slots.byDisk === 0) fixes.push(`raise ${poolPath}.disk_gib or lower sandboxes.disk_gib`);
+  if (slots.byNetwork === 0) fixes.push('use sandboxes.network = "open"');
+  return fixes.join('; and ');
 }
 
 function hostBreakdown(host: HostMemoryEstimate): Record<string, number> {

@@ -76,13 +76,17 @@ export class SshPool {
     return this.resolver.resolve(alias);
   }
 
-  /** The connection to `destination`, reached through `via` (jump hosts, outermost first). */
-  private client(destination: string, via: string[] | undefined, deadline: number): Entry {
-    const key = `${(via ?? []).join('>')}>${destination}`;
+  /**
+   * The connection to `destination`. An inventory host takes the spec's settings and its jumps; a jump host
+   * (`asJump`) takes only its own config, and is reached through `via` when it is a later hop of a chain
+   * (ProxyJump a,b: b through a), or by its own config's ProxyJump when it is the first hop, as ssh -J does.
+   */
+  private client(destination: string, deadline: number, hop?: { via: string[] }): Entry {
+    const key = hop ? `jump:${hop.via.join('>')}>${destination}` : `>${destination}`;
     const existing = this.clients.get(key);
     if (existing) return existing;
     const entry: Entry = {
-      client: this.open(destination, via, deadline, key),
+      client: this.open(destination, hop, deadline, key),
       channels: new Semaphore(CHANNELS_PER_HOST),
     };
     entry.client.catch(() => this.clients.delete(key));
@@ -109,9 +113,9 @@ export class SshPool {
     return methods;
   }
 
-  private async open(destination: string, via: string[] | undefined, deadline: number, key: string): Promise<Client> {
-    const ep = this.resolver.resolve(destination, via !== undefined);
-    const jumps = via ?? ep.jumps;
+  private async open(destination: string, hop: { via: string[] } | undefined, deadline: number, key: string): Promise<Client> {
+    const ep = this.resolver.resolve(destination, hop !== undefined);
+    const jumps = hop?.via.length ? hop.via : ep.jumps;
     const started = Date.now();
     const timeoutS = this.settings.connect_timeout_s;
     const jumpName = jumps.at(-1);
@@ -123,7 +127,7 @@ export class SshPool {
       if (remaining <= 0) throw new SshError(destination, 'timeout', `${destination} did not answer within connect_timeout_s = ${timeoutS} s${jumpName ? ` (through ${jumpName})` : ''}`, 'a slow or unreachable node: check it, raise cluster.ssh.connect_timeout_s, or leave it out of cluster.ssh.hosts');
       try {
         // The jump host's connection first, outside the limiter (a handshake slot must not wait for another).
-        const jump = jumpName ? await this.client(jumpName, jumps.length > 1 ? jumps.slice(0, -1) : undefined, deadline).client : undefined;
+        const jump = jumpName ? await this.client(jumpName, deadline, { via: jumps.slice(0, -1) }).client : undefined;
         return await this.handshakes(() => this.handshake(ep, jump, jumpName, deadline, key));
       } catch (e) {
         const err = e instanceof SshError ? e : new SshError(destination, 'unreachable', `${destination}: ${(e as Error).message}`, 'check that the node is up and sshd accepts connections');
@@ -211,7 +215,7 @@ export class SshPool {
   /** Connects (or reuses the connection); rejects with an SshError naming the host and the reason. */
   async connect(alias: string): Promise<Client> {
     if (this.closed) throw new SshError(alias, 'unreachable', 'the ssh pool is closed', '');
-    return this.client(alias, undefined, Date.now() + this.settings.connect_timeout_s * 1000).client;
+    return this.client(alias, Date.now() + this.settings.connect_timeout_s * 1000).client;
   }
 
   /** Runs a bash script on the host (script on stdin, never on a command line). */
