@@ -8,7 +8,7 @@ import { planSpec } from '../../compiler/pipeline.js';
 import { specProblem, type Planned } from '../../launcher/prepare.js';
 import { resolveRunDir } from '../../launcher/run-dir.js';
 import { inventory, sshSettingsOf } from '../../launcher/ssh/backend.js';
-import { preflight, preflightTable } from '../../launcher/ssh/preflight.js';
+import { CHECK_HINTS, preflight, preflightTable } from '../../launcher/ssh/preflight.js';
 import { SshPool } from '../../launcher/ssh/transport.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -42,7 +42,7 @@ export async function checkNodes(planned: Planned, runDir: string, hosts: string
       const first = list[0]!;
       const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind ? 'RS4102' : 'RS4103';
       const [message, hint] = first.kind ? first.detail.split(' — ') : [list.map((r) => `${r.check}: ${r.detail}`).join('; '), undefined];
-      return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || 'fix the node, or leave it out of cluster.ssh.hosts' });
+      return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || CHECK_HINTS[first.check] || 'fix the node, or leave it out of cluster.ssh.hosts' });
     }),
     new Map(),
   );

@@ -16,7 +16,10 @@ export async function statusCommand(target: string, options: { set: string[]; js
     io.json({ run_dir: runDir, attempt: status.attempt, run: status.run ?? null, slurm: slurm ?? null, node_checks: status.nodeChecks, processes });
     return EXIT.ok;
   }
-  io.out(`run ${runDir}, attempt ${status.attempt}: ${status.run?.state ?? 'starting'}${status.run?.reason ? ` (${status.run.reason})` : ''}`);
+  // While it runs, node 0's "starting" says less than the processes themselves.
+  const ready = status.processes.filter((p) => p.state === 'ready').length;
+  const reason = status.run?.state === 'running' ? `${ready} of ${status.processes.length} processes ready` : status.run?.reason;
+  io.out(`run ${runDir}, attempt ${status.attempt}: ${status.run?.state ?? 'starting'}${reason ? ` (${reason})` : ''}`);
   if (status.run?.first_failure) io.out(`first failure: ${status.run.first_failure}`);
   if (slurm) io.out(`Slurm job ${slurm.job}: ${slurm.state}`);
   const failedChecks = status.nodeChecks.filter((c) => c.result !== 'ok');

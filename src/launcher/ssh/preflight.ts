@@ -147,6 +147,16 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
   }
 }
 
+/** What to do when a check fails on a node (the first failing check of the node picks the hint). */
+export const CHECK_HINTS: Record<string, string> = {
+  gpus: 'check `nvidia-smi -L` on the node (and cluster.gpu), or leave the node out of cluster.ssh.hosts',
+  'shared run dir': 'run.output_dir must be on a filesystem the launcher and every node share (NFS, Lustre, …): run rlstack where it is mounted',
+  'prime-rl': 'every node needs the prime-rl checkout at run.prime_rl_dir, at run.prime_rl_revision, with its .venv (uv sync)',
+  ports: 'something else listens on a planned port: stop it, or move rlstack\'s ports with [ports] base',
+  disk: 'free space under the run dir, or leave the node out of cluster.ssh.hosts',
+  memory: 'use nodes with more RAM or lower the trainer\'s host need (rlstack plan shows it); cluster.ssh.skip_checks = ["memory"] waives the check where the node\'s figure is wrong',
+};
+
 /**
  * A node with less RAM than the memory model says it needs fails (the run would be OOM-killed hours in);
  * less than the spec declares but enough for the need is a warning, since the declared size only feeds the
@@ -155,7 +165,7 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
 export function memoryVerdict(measuredGib: number, declaredGib: number, poolPath: string, neededGib: number | undefined): [PreflightRow['result'], string] {
   if (!Number.isFinite(measuredGib)) return ['FAIL', 'cannot read /proc/meminfo'];
   const said = `${measuredGib} GiB, the spec says ${declaredGib}`;
-  if (neededGib !== undefined && measuredGib < neededGib) return ['FAIL', `${measuredGib} GiB, a trainer node needs ${neededGib} GiB (optimizer state, offloaded activations, ranks)`];
+  if (neededGib !== undefined && measuredGib < neededGib) return ['FAIL', `${measuredGib} GiB, a trainer node needs ${Math.round(neededGib * 10) / 10} GiB (optimizer state, offloaded activations, ranks)`];
   if (measuredGib >= declaredGib * 0.9) return ['ok', neededGib !== undefined ? `${said} (needs ${neededGib})` : said];
   return ['warn', neededGib !== undefined ? `${said}; enough for the estimated ${neededGib} GiB` : `${said}: set ${poolPath}.host_memory_gib to what the nodes have`];
 }
