@@ -169,7 +169,8 @@ export class SshPool {
         client.end();
         reject(e);
       };
-      const timer = setTimeout(() => fail(new SshError(alias, 'timeout', `${alias} did not complete the SSH handshake within connect_timeout_s = ${timeoutS} s`, 'a slow node: check its load and network, or raise cluster.ssh.connect_timeout_s')), Math.max(1, deadline - Date.now()));
+      const slow = () => new SshError(alias, 'timeout', `${alias} did not complete the SSH handshake within connect_timeout_s = ${timeoutS} s${jumpName ? ` (through ${jumpName})` : ''}`, 'a slow node: check its load and network, or raise cluster.ssh.connect_timeout_s');
+      const timer = setTimeout(() => fail(slow()), Math.max(1, deadline - Date.now()));
       client.on('ready', () => {
         if (settled) return;
         settled = true;
@@ -179,6 +180,8 @@ export class SshPool {
       client.on('error', (e: Error & { level?: string }) => {
         if (keyProblem) return fail(new SshError(alias, 'hostkey', keyProblem.message, keyProblem.hint));
         const text = e.message;
+        // ssh2's own readyTimeout (the same deadline) may fire first.
+        if (/timed out while waiting for handshake/i.test(text)) return fail(slow());
         if (e.level === 'client-authentication' || /authentication methods failed/i.test(text)) {
           return fail(new SshError(alias, 'auth', `${alias}: authentication failed as ${ep.user} (${text})`, 'check cluster.ssh.user and identity_file (or the IdentityFile of ~/.ssh/config), or load the key into ssh-agent'));
         }
