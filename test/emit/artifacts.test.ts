@@ -52,7 +52,7 @@ describe('compiled artifacts', () => {
       }
       expect(byPath.has('manifest.json')).toBe(true);
       // node.sh is one template: its text is pinned once (intellect3); the manifest pins every file's hash.
-      for (const path of [...(preset === 'intellect3' ? ['node.sh'] : []), 'slurm/job.sbatch', 'nodes/node-000.sh', 'manifest.json']) {
+      for (const path of [...(preset === 'intellect3' ? ['node.sh', 'bin/docker'] : []), 'slurm/job.sbatch', 'nodes/node-000.sh', 'manifest.json']) {
         const file = byPath.get(path);
         if (file) await expect(file.content).toMatchFileSnapshot(join('..', 'golden', 'artifacts', preset, path));
       }

@@ -376,10 +376,12 @@ describe('ssh back end', () => {
     }
   });
 
-  it('per-pool inventory: the sandbox fleet’s CPU pool on cpu01 (cluster.pools.cpu.ssh.hosts) runs to completion', async () => {
-    const spec = sshSpec('pools', {
+  /** FOUR plus a Docker sandbox fleet of one CPU node, cpu01, inventoried by its own pool. */
+  const fleetSpec = (name: string, long = false) =>
+    sshSpec(name, {
       hosts: FOUR,
       nodes: 4,
+      long,
       extra: `
 [cluster.pools.cpu]
 nodes = 1
@@ -404,6 +406,20 @@ memory_gib = 1
 disk_gib = 1
 `,
     });
+
+  /** The stand-in Docker's boxes on a host: name → labels. */
+  const boxesOn = (host: string): Map<string, Record<string, string>> => {
+    const dir = join(primeRl.dir, '.standin', 'docker', host);
+    if (!existsSync(dir)) return new Map();
+    return new Map(readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => {
+      const b = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { name: string; labels: Record<string, string> };
+      return [b.name, b.labels];
+    }));
+  };
+  const boxProcesses = () => commandLines().filter((l) => l.includes('standin-docker-box '));
+
+  it('per-pool inventory: the sandbox fleet’s CPU pool on cpu01 (cluster.pools.cpu.ssh.hosts) runs to completion, its boxes labelled with the run', async () => {
+    const spec = fleetSpec('pools');
     const runDir = join(runs, 'pools');
     const r = await rlstack(['launch', spec, '--set', 'run.max_steps=2', '--set', 'orchestrator.max_inflight=16'], { primeRl });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -412,8 +428,40 @@ disk_gib = 1
     expect(readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n')).toEqual(['node01', 'node02', 'node03', 'node04', 'cpu01']);
     const { json } = await statusJson(runDir, primeRl);
     expect(json.processes.find((p) => p.name === 'env-train-code')?.host).toBe('cpu01');
+    // bin/docker labelled the env server's boxes with the run id
+    const runIdValue = readFileSync(join(runDir, 'state', 'run_id'), 'utf8').trim();
+    const boxes = [...boxesOn('cpu01').values()];
+    expect(boxes.length).toBeGreaterThan(0);
+    for (const labels of boxes) expect(labels).toEqual({ 'rlstack.run': runIdValue });
     await waitFor('the run to complete', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'completed', 90_000);
     await expectNothingLeft(runDir);
+    expect(boxesOn('cpu01').size).toBe(0); // the env server removed its own on the way out
+  });
+
+  it('an env server killed with boxes in flight: the teardown removes exactly the run’s boxes, not another’s', async () => {
+    const cfg = env['RLSTACK_CLUSTER_SSH_CONFIG']!;
+    const foreign = 'f0'.repeat(16);
+    execFileSync('ssh', ['-F', cfg, 'cpu01', join(primeRl.dir, 'bin', 'docker'), 'run', '--detach', '--label', 'rlstack.run=another-run', '--name', foreign, 'img', 'infinity'], { stdio: 'pipe' });
+    try {
+      const spec = fleetSpec('boxes', true);
+      const runDir = join(runs, 'boxes');
+      const r = await rlstack(['launch', spec, '--set', 'orchestrator.max_inflight=16'], { primeRl });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const ours = [...boxesOn('cpu01')].filter(([, l]) => l['rlstack.run'] !== 'another-run').map(([n]) => n);
+      expect(ours.length).toBe(2);
+      const server = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'env-train-code.json'), 'utf8')) as { pid: number; host: string };
+      expect(server.host).toBe('cpu01');
+      process.kill(server.pid, 'SIGKILL'); // no exit hook: its boxes are orphans now
+      await waitFor('the run marked failed', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'failed', 30_000, 200);
+      await expectNothingLeft(runDir);
+      await waitFor('the run’s boxes removed', () => ours.every((n) => !boxesOn('cpu01').has(n)), 30_000, 200);
+      expect(boxProcesses().filter((l) => ours.some((n) => l.includes(n)))).toEqual([]);
+      expect(boxesOn('cpu01').has(foreign)).toBe(true);
+      expect(boxProcesses().some((l) => l.includes(foreign))).toBe(true);
+      expect(readFileSync(join(runDir, 'logs', 'latest', 'node-004.log'), 'utf8')).toContain('removing 2 sandbox containers of this run');
+    } finally {
+      execFileSync('ssh', ['-F', cfg, 'cpu01', join(primeRl.dir, 'bin', 'docker'), 'rm', '--force', foreign], { stdio: 'pipe' });
+    }
   });
 
   it('a node that drops off the network mid-run takes the whole run down (the peer watch, as under Slurm), and status names it', async () => {

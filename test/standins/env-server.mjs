@@ -1,6 +1,37 @@
 // Stand-in `env-server` (verifiers env server; ZMQ in production, plain TCP here).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { armFault, ctx, fail, get, listen, loadConfig, portValue, requireKey, rootConfig, sendJson } from './lib.mjs';
+import { armFault, ctx, fail, get, info, listen, loadConfig, onCleanup, portValue, requireKey, rootConfig, sendJson } from './lib.mjs';
+
+/**
+ * A docker-runtime env server keeps boxes alive for its rollouts in flight: RLSTACK_STANDIN_BOXES of them
+ * (default 2), started as verifiers starts them and removed by name when it is stopped (verifiers' exit
+ * hook) — a SIGKILLed env server leaves them behind, as the real one does.
+ */
+function startBoxes(runtime, configPath) {
+  const image = runtime.image;
+  if (typeof image !== 'string' || !image) fail(`env.agent.runtime.image missing in ${configPath}`);
+  const count = Number(process.env.RLSTACK_STANDIN_BOXES ?? 2);
+  const names = [];
+  const docker = (args) => {
+    try {
+      return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      fail(`docker ${args[0]} failed: ${(e.stderr || e.message).toString().trim()}`);
+    }
+  };
+  docker(['version']);
+  for (let i = 0; i < count; i++) {
+    const name = randomBytes(16).toString('hex');
+    docker(['run', '--detach', '--entrypoint', 'sleep', '--name', name, '--cpus', String(runtime.cpu ?? 1), '--memory', `${runtime.memory ?? 2}g`, image, 'infinity']);
+    names.push(name);
+  }
+  info(`${count} docker boxes in flight: ${names.join(' ')}`);
+  onCleanup(() => {
+    if (names.length) execFileSync('docker', ['rm', '--force', ...names.splice(0)], { stdio: 'ignore' });
+  });
+}
 
 export async function main(args) {
   const { configPath, rest } = rootConfig(args, 'envs/<split>/<name>.toml');
@@ -25,5 +56,7 @@ export async function main(args) {
     sendJson(sock, { standin: 'env-server', split: m[2], name: m[3], taskset, host: ctx.host });
   });
   await listen(server, port, host, `env server ${m[2]}/${m[3]} (taskset ${taskset})`);
+  const runtime = get(cfg, 'env.agent.runtime');
+  if (runtime && runtime.type === 'docker') startBoxes(runtime, configPath);
   await new Promise(() => {}); // until SIGTERM
 }

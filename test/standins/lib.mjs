@@ -12,7 +12,7 @@ export const ctx = { program: 'uv', host: os.hostname(), stopping: false };
 
 // node.sh passes a process only the plan's env (and a few basics), so test knobs also come from a file:
 // <prime-rl dir>/standin.env, KEY=VALUE lines; the process environment wins over it.
-const KNOBS = ['RLSTACK_STANDIN_FAIL', 'RLSTACK_STANDIN_TIMEOUT_S', 'RLSTACK_STANDIN_STEP_SECONDS', 'RLSTACK_STANDIN_MAX_STEPS', 'RLSTACK_FAKE_GPUS'];
+const KNOBS = ['RLSTACK_STANDIN_FAIL', 'RLSTACK_STANDIN_BOXES', 'RLSTACK_STANDIN_TIMEOUT_S', 'RLSTACK_STANDIN_STEP_SECONDS', 'RLSTACK_STANDIN_MAX_STEPS', 'RLSTACK_FAKE_GPUS'];
 const knobFileProblems = [];
 if (process.env.RLSTACK_STANDIN_PRIME_RL_DIR) {
   const file = path.join(process.env.RLSTACK_STANDIN_PRIME_RL_DIR, 'standin.env');

@@ -45,6 +45,7 @@ env-server = "prime_rl.entrypoints.env_server:main"
   '.venv/pyvenv.cfg': 'home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.12.0\n',
   'bin/uv': wrapper('uv.mjs'),
   'bin/nvidia-smi': wrapper('nvidia-smi.mjs'),
+  'bin/docker': wrapper('docker.mjs'),
 };
 for (const [name, text] of Object.entries(files)) {
   fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
@@ -52,6 +53,7 @@ for (const [name, text] of Object.entries(files)) {
 }
 fs.chmodSync(path.join(dir, 'bin/uv'), 0o755);
 fs.chmodSync(path.join(dir, 'bin/nvidia-smi'), 0o755);
+fs.chmodSync(path.join(dir, 'bin/docker'), 0o755);
 fs.mkdirSync(path.join(dir, 'fake-gpus'), { recursive: true });
 
 const env = {

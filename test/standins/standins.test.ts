@@ -2,7 +2,7 @@
  * The stand-ins of the GPU software (test/standins/README.md), on loopback: this host plays every node.
  * Each test starts real stand-in processes through the fake prime-rl checkout's bin/uv.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -44,6 +44,11 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd 
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (p.err += c));
   procs.push(p);
   return p;
+}
+
+function spawnSyncUtf8(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { env: baseEnv(), encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const uv = (args: string[], env: Record<string, string> = {}, cwd = prime): Proc => run(path.join(prime, 'bin', 'uv'), args, env, cwd);
@@ -296,6 +301,53 @@ describe('knobs and the model cache', () => {
     const [port] = await freePorts(1);
     const offline = { CUDA_VISIBLE_DEVICES: '0', HF_HUB_OFFLINE: '1', HF_HOME: path.join(root, 'hf-empty') };
     await expectLoud(uv(engineArgs(inferenceConfig(root), port!), offline), /HF_HUB_OFFLINE=1 and Qwen\/Qwen3-0\.6B is not in HF_HOME/);
+  });
+});
+
+describe('docker (no engine here)', () => {
+  const docker = (args: string[]) => spawnSyncUtf8(path.join(prime, 'bin', 'docker'), args);
+  const boxAlive = (name: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(`standin-docker-box ${name} `);
+
+  it('a docker-runtime env server starts its boxes as verifiers does and removes them when stopped; a killed one leaves them', async () => {
+    const [port] = await freePorts(1);
+    const cfg = write(path.join(root, 'docker/configs/envs/train/code.toml'), `[env.taskset]\nid = "i3_code"\n[env.agent.runtime]\ntype = "docker"\nimage = "python:3.11-slim"\ncpu = 2\nmemory = 4\n[serve]\naddress = "tcp://*:${port}"\n`);
+    const s = uv(['run', '--no-sync', 'env-server', '@', cfg], { RLSTACK_STANDIN_BOXES: '3' });
+    await waitFor(s, /3 docker boxes in flight: ([0-9a-f]{32} ?){3}/);
+    const names = /boxes in flight: (.*)/.exec(s.out)![1]!.trim().split(' ');
+    expect(docker(['ps', '-aq']).stdout.trim().split('\n')).toHaveLength(3);
+    for (const n of names) expect(boxAlive(n)).toBe(true);
+    expect(await stop(s)).toBe(0);
+    expect(docker(['ps', '-aq']).stdout).toBe('');
+    for (const n of names) expect(boxAlive(n)).toBe(false);
+
+    const k = uv(['run', '--no-sync', 'env-server', '@', cfg], { RLSTACK_STANDIN_BOXES: '1' });
+    await waitFor(k, /1 docker boxes in flight/);
+    k.child.kill('SIGKILL');
+    await k.closed;
+    const left = docker(['ps', '-aq']).stdout.trim();
+    expect(left).toMatch(/^[0-9a-f]{12}$/);
+    expect(docker(['rm', '-f', left]).status).toBe(0);
+    expect(docker(['ps', '-aq']).stdout).toBe('');
+  });
+
+  it('filters by label, and refuses what verifiers never does', () => {
+    const name = 'ab'.repeat(16);
+    expect(docker(['run', '--detach', '--label', 'rlstack.run=r1', '--name', name, 'img', 'infinity']).status).toBe(0);
+    expect(docker(['ps', '-aq', '--filter', 'label=rlstack.run=r1']).stdout).toMatch(/^[0-9a-f]{12}\n$/);
+    expect(docker(['ps', '-aq', '--filter', 'label=rlstack.run=r2']).stdout).toBe('');
+    expect(docker(['rm', '--force', name]).status).toBe(0);
+    expect(boxAlive(name)).toBe(false);
+    for (const [args, why] of [
+      [['run', '--name', name, 'img'], /without --detach/],
+      [['run', '--detach', '--name', 'box-1', 'img'], /32-hex trace id/],
+      [['rm', name], /without --force/],
+      [['pull', 'img'], /not something the stand-in does/],
+    ] as const) {
+      const r = docker([...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^STAND-IN ERROR: docker on /);
+      expect(r.stderr).toMatch(why);
+    }
   });
 });
 

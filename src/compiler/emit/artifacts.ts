@@ -65,6 +65,7 @@ export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: 
     add(`nodes/node-${nodeId(node.index)}.sh`, renderNodePlan(plan, node, processes, byName));
   }
   add('node.sh', renderNodeScript(spec, plan), 0o755);
+  if (spec.sandboxes.provider === 'docker') add('bin/docker', template('docker-shim.sh')({}), 0o755);
   if (spec.cluster.backend === 'slurm') add('slurm/job.sbatch', renderSbatch(spec, plan), 0o755);
   if (spec.cluster.backend === 'ssh') add('ssh/hosts', `${plan.nodes.map((n) => n.host ?? '').join('\n')}\n`);
 
@@ -159,7 +160,7 @@ function renderNodeScript(spec: Spec, plan: LaunchPlan): string {
     node_count: String(plan.nodes.length),
     orchestrator_node: String(plan.roles.orchestrator.node),
     resume: String(spec.run.resume),
-    sandbox_label: spec.sandboxes.provider === 'docker' ? spec.run.name : '',
+    sandbox_docker: String(spec.sandboxes.provider === 'docker'),
   });
 }
 

@@ -20,7 +20,7 @@ CHECKPOINT_GRACE_S=600
 NODE_COUNT=94
 ORCHESTRATOR_NODE=48
 RESUME=false
-SANDBOX_LABEL=intellect3
+SANDBOX_DOCKER=true
 
 RLSTACK_ARTIFACTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RLSTACK_RUN_DIR=$(dirname "$RLSTACK_ARTIFACTS")
@@ -180,10 +180,11 @@ stop_processes() { # reason
 }
 
 sweep_sandboxes() {
-  # The run's Docker boxes live outside this job's cgroup: remove them by label, never anything else.
-  if [[ -n $SANDBOX_LABEL ]] && command -v docker > /dev/null 2>&1; then
+  # The run's Docker boxes live outside this job's cgroup and outlive an env server that was killed: remove
+  # them by the run's label (bin/docker puts it on every box), never anything else.
+  if [[ $SANDBOX_DOCKER == true ]] && command -v docker > /dev/null 2>&1; then
     local boxes
-    boxes=$(docker ps -aq --filter "label=rlstack.run=$SANDBOX_LABEL" 2>/dev/null) || return 0
+    boxes=$(docker ps -aq --filter "label=rlstack.run=$RLSTACK_RUN_ID" 2>/dev/null) || return 0
     if [[ -n $boxes ]]; then
       log "removing $(wc -w <<< "$boxes") sandbox containers of this run"
       # shellcheck disable=SC2086
@@ -375,7 +376,11 @@ start_process() { # name
       extra+=("PRL_RUN_ID=$RLSTACK_RUN_ID" "PRL_RUN_NAME=$RUN_NAME" "WANDB_RUN_ID=$RLSTACK_RUN_ID" "WANDB_SHARED_MODE=1")
       (( RESUME_STEP_SET )) && RLS_CMD+=(--resume.step "$RESUME_STEP") ;;
     inference) extra+=("VLLM_RPC_BASE_PATH=/tmp/vllm-rpc-rlstack-$RUN_NAME-$ATTEMPT-$name") ;;
+    env_server) [[ $SANDBOX_DOCKER == true ]] && extra+=("RLSTACK_SANDBOX_LABEL=$RLSTACK_RUN_ID") ;;
   esac
+  local path_first=$PRIME_RL_DIR/.venv/bin
+  # Docker boxes get the run's label from bin/docker, first on the env server's PATH.
+  [[ $RLS_ROLE == env_server && $SANDBOX_DOCKER == true ]] && path_first=$RLSTACK_ARTIFACTS/bin:$path_first
   log "starting $name: ${RLS_CMD[*]}"
   (
     cd "$PRIME_RL_DIR" || exit 97
@@ -387,7 +392,7 @@ start_process() { # name
     while IFS= read -r value; do
       [[ -n ${keep[$value]:-} || $value == SLURM_* ]] || unset "$value" 2>/dev/null
     done < <(compgen -e)
-    export PATH="$PRIME_RL_DIR/.venv/bin:$PATH"
+    export PATH="$path_first:$PATH"
     for value in "${RLS_ENV[@]}" "${extra[@]}"; do export "${value?}"; done
     for secret in "${!secrets[@]}"; do
       [[ -n ${secrets[$secret]} ]] && export "$secret=${secrets[$secret]}"
