@@ -157,3 +157,34 @@ export function filesUnder(dir: string): string[] {
   walk(dir);
   return out;
 }
+
+/**
+ * A Docker sandbox fleet of one CPU node (pool "cpu") serving a sandboxed "code" environment; `placement`
+ * is the pool's back-end line (`slurm = { partition = "cpu" }` or `ssh = { hosts = "cpu01" }`). Needs
+ * orchestrator.max_inflight ≤ 16 (the node's box slots).
+ */
+export function dockerFleetToml(placement: string): string {
+  return `
+[cluster.pools.cpu]
+nodes = 1
+gpus_per_node = 0
+cpus_per_node = 8
+host_memory_gib = 16
+disk_gib = 70
+${placement}
+
+[[environments]]
+name = "code"
+taskset = "i3_code"
+runtime = "sandbox"
+episode_seconds = 5
+
+[sandboxes]
+provider = "docker"
+pool = "cpu"
+nodes = 1
+cpus = 1
+memory_gib = 1
+disk_gib = 1
+`;
+}

@@ -11,6 +11,7 @@ import { useFreshCluster } from './cluster-setup.js';
 import {
   cluster,
   commandLines,
+  dockerFleetToml,
   environOf,
   filesUnder,
   processesMentioning,
@@ -212,29 +213,7 @@ describe('Slurm back end', () => {
   it('a sandbox fleet on the CPU partition starts as one heterogeneous job', async () => {
     const spec = fourNodeSpec(
       'fleet',
-      `
-[cluster.pools.cpu]
-nodes = 1
-gpus_per_node = 0
-cpus_per_node = 8
-host_memory_gib = 16
-disk_gib = 500
-slurm = { partition = "cpu" }
-
-[[environments]]
-name = "code"
-taskset = "i3_code"
-runtime = "sandbox"
-episode_seconds = 5
-
-[sandboxes]
-provider = "docker"
-pool = "cpu"
-nodes = 1
-cpus = 1
-memory_gib = 1
-disk_gib = 1
-`,
+      dockerFleetToml('slurm = { partition = "cpu" }'),
       (t) => t.replace('max_inflight = 64', 'max_inflight = 16'),
     );
     const runDir = join(runs, 'fleet');

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useFreshCluster } from './cluster-setup.js';
-import { cluster, commandLines, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
+import { cluster, commandLines, dockerFleetToml, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
 
 let primeRl: FakePrimeRl;
 let runs: string;
@@ -382,29 +382,7 @@ describe('ssh back end', () => {
       hosts: FOUR,
       nodes: 4,
       long,
-      extra: `
-[cluster.pools.cpu]
-nodes = 1
-gpus_per_node = 0
-cpus_per_node = 8
-host_memory_gib = 16
-disk_gib = 70
-ssh = { hosts = "cpu01" }
-
-[[environments]]
-name = "code"
-taskset = "i3_code"
-runtime = "sandbox"
-episode_seconds = 5
-
-[sandboxes]
-provider = "docker"
-pool = "cpu"
-nodes = 1
-cpus = 1
-memory_gib = 1
-disk_gib = 1
-`,
+      extra: dockerFleetToml('ssh = { hosts = "cpu01" }'),
     });
 
   /** The stand-in Docker's boxes on a host: name → labels. */
