@@ -140,6 +140,7 @@ export interface StatusJson {
   attempt: number;
   run: { state: string; reason: string; first_failure: string } | null;
   slurm: { job: string; state: string } | null;
+  ssh: { nodes: number; running: string[]; unreachable: { node: number; host: string; why: string }[] } | null;
   node_checks: { node: number; result: string }[];
   processes: { name: string; role: string; node: number; host: string; state: string; pid: number | null; code: number | null; reason: string }[];
 }

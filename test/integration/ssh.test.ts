@@ -261,12 +261,16 @@ describe('ssh back end', () => {
     const r = await rlstack(['launch', spec], { primeRl });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(processesMentioning(`${runDir}/`).length).toBeGreaterThan(4);
+    const running = await rlstack(['status', runDir], { primeRl });
+    expect(running.stdout).toMatch(/attempt 1: running \(\d+ of \d+ processes ready\)/);
+    expect(running.stdout).toContain('ssh: node.sh running on 4 of 4 nodes');
     const s = await rlstack(['stop', runDir], { primeRl });
     expect(s.code, s.stdout + s.stderr).toBe(0);
     expect(s.stdout).toContain('nothing of the run is left on any of the 4 nodes');
     expect(processesMentioning(`${runDir}/`)).toEqual([]);
     const { json } = await statusJson(runDir, primeRl);
     expect(json.run?.state).toBe('stopped');
+    expect(json.ssh).toEqual({ nodes: 4, running: [], unreachable: [] });
   });
 
   it('the launcher killed mid-launch: the nodes stop by themselves once the lease expires', async () => {
