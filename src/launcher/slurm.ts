@@ -1,10 +1,14 @@
 /**
- * Back end `slurm`: submit job.sbatch with `sbatch --parsable` (locally, or on `cluster.slurm.login` over
- * SSH with the secrets on the channel's stdin, never on a command line), test a request with
- * `sbatch --test-only`, read a job's state, cancel it.
+ * Back end `slurm`: submit job.sbatch with `sbatch --parsable` (locally, or on `cluster.slurm.login`
+ * through rlstack's own SSH transport — the ssh back end's: ~/.ssh/config or cluster.ssh.config, host keys
+ * verified, the script and its secrets on the channel's stdin, never on a command line), test a request
+ * with `sbatch --test-only`, read a job's state, cancel it.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shQuote } from '../runtime/shell.js';
+import { pathPrefix, shQuote } from '../runtime/shell.js';
+import type { Spec } from '../compiler/spec/schema.js';
+import { sshSettingsFromSpec, type SshSettings } from './ssh/config.js';
 
 type Exec = typeof import('execa').execa;
 let execaFn: Exec | undefined;
@@ -14,28 +18,60 @@ async function run(): Promise<Exec> {
 }
 
 export interface SlurmTarget {
-  /** user@host of a login node, or '' for the local Slurm client. */
+  /** user@host (or a ~/.ssh/config alias) of a login node, or '' for the local Slurm client. */
   login: string;
+  /** How to reach the login node (the spec's [cluster.ssh]); needed when `login` is set. */
+  ssh?: SshSettings;
 }
 
-async function slurm(target: SlurmTarget, args: string[], options: { secrets?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}) {
-  const execa = await run();
+export function slurmTargetOf(spec: Spec): SlurmTarget {
+  const login = spec.cluster.slurm.login;
+  return login ? { login, ssh: sshSettingsFromSpec(spec) } : { login: '' };
+}
+
+interface SlurmResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+async function slurm(target: SlurmTarget, args: string[], options: { secrets?: Record<string, string> } = {}): Promise<SlurmResult> {
   if (!target.login) {
-    return execa(args[0]!, args.slice(1), { reject: false, env: { ...(options.env ?? process.env), ...(options.secrets ?? {}) }, extendEnv: false, timeout: 120_000 });
+    const execa = await run();
+    const r = await execa(args[0]!, args.slice(1), { reject: false, env: { ...process.env, ...(options.secrets ?? {}) }, extendEnv: false, timeout: 120_000 });
+    return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
-  // Over SSH: a script on stdin reads the secrets line by line, exports them, then runs the command.
-  const names = Object.keys(options.secrets ?? {});
-  const script = [
-    'set -e',
-    ...names.map((n) => `IFS= read -r ${n}; export ${n}`),
-    `exec ${args.map(shQuote).join(' ')}`,
-  ].join('\n');
-  const input = `${names.map((n) => options.secrets![n]).join('\n')}${names.length ? '\n' : ''}`;
-  return execa('ssh', ['-o', 'BatchMode=yes', target.login, `bash -c ${shQuote(script)}`], { input, reject: false, timeout: 120_000 });
+  if (!target.ssh) throw new Error(`no SSH settings to reach the Slurm login node ${target.login}`);
+  const { SshPool, SshError } = await import('./ssh/transport.js');
+  // The whole script — secrets exported first — travels on the channel's stdin.
+  // cluster.ssh.path goes first on PATH as for every remote command; sbatch hands that PATH to the job.
+  const script = ['set -e', pathPrefix(target.ssh.path).trimEnd(), ...Object.entries(options.secrets ?? {}).map(([k, v]) => `export ${k}=${shQuote(v)}`), `exec ${args.map(shQuote).join(' ')}`, ''].join('\n');
+  const pool = new SshPool(target.ssh);
+  try {
+    const r = await pool.run(target.login, script, { timeoutMs: 120_000 });
+    return { exitCode: r.code ?? undefined, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const why = e instanceof SshError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : (e as Error).message;
+    return { exitCode: 255, stdout: '', stderr: `cannot reach the Slurm login node ${target.login}: ${why}` };
+  } finally {
+    pool.close();
+  }
+}
+
+/** Where status and stop find the login node of a run submitted through one (no secrets in it). */
+export function rememberSlurmTarget(runDir: string, target: SlurmTarget): void {
+  if (!target.login) return;
+  mkdirSync(join(runDir, 'state'), { recursive: true });
+  writeFileSync(join(runDir, 'state', 'slurm-target.json'), `${JSON.stringify(target, null, 2)}\n`);
+}
+
+export function rememberedSlurmTarget(runDir: string): SlurmTarget {
+  const file = join(runDir, 'state', 'slurm-target.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SlurmTarget) : { login: '' };
 }
 
 export async function slurmAvailable(target: SlurmTarget): Promise<string | undefined> {
-  const r = await slurm(target, ['sbatch', '--version']).catch((e: Error) => ({ exitCode: 127, stderr: e.message, stdout: '' }));
+  const r = await slurm(target, ['sbatch', '--version']).catch((e: Error): SlurmResult => ({ exitCode: 127, stderr: e.message, stdout: '' }));
   return r.exitCode === 0 ? undefined : `sbatch is not reachable${target.login ? ` on ${target.login}` : ' here'}: ${String(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`;
 }
 

@@ -28,3 +28,8 @@ export function shWord(word: string): string {
   if (last < word.length || parts.length === 0) parts.push(shQuote(word.slice(last)));
   return parts.join('');
 }
+
+/** A line that puts `path` first on PATH (empty when there are none): remote commands' cluster.ssh.path. */
+export function pathPrefix(path: string[]): string {
+  return path.length ? `export PATH=${path.map(shQuote).join(':')}:"$PATH"\n` : '';
+}

@@ -189,3 +189,13 @@ memory_gib = 1
 disk_gib = 1
 `;
 }
+
+/** `rlstack launch`, sampling every command line on the machine while it runs for a secret's value. */
+export async function launchWatchingFor(secret: string, args: string[], options: Parameters<typeof rlstack>[1]): Promise<{ result: CliResult; sawSecret: boolean }> {
+  const launched = rlstack(args, options);
+  let sawSecret = false;
+  while (!(await Promise.race([launched.then(() => true), new Promise<false>((ok) => setTimeout(() => ok(false), 200))]))) {
+    if (commandLines().some((l) => l.includes(secret))) sawSecret = true;
+  }
+  return { result: await launched, sawSecret };
+}

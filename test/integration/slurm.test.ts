@@ -14,6 +14,7 @@ import {
   dockerFleetToml,
   environOf,
   filesUnder,
+  launchWatchingFor,
   processesMentioning,
   rlstack,
   slurmJobState,
@@ -318,6 +319,35 @@ describe('Slurm back end', () => {
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
     await expectNothingLeft(runDir);
   }, 420_000);
+
+  it('submitting through a login node (cluster.slurm.login over rlstack\'s SSH transport): launch, status and stop from a machine without Slurm', async () => {
+    const c = cluster();
+    const spec = fourNodeSpec('login', `\n[cluster.ssh]\nconfig = "${c['RLSTACK_CLUSTER_SSH_CONFIG']}"\nknown_hosts = "${c['RLSTACK_CLUSTER_KNOWN_HOSTS']}"\npath = ["${join(primeRl.dir, 'bin')}"]\n\n[secrets]\nWANDB_API_KEY = ["trainer"]\n`, (t) => longRun(t).replace('[cluster.slurm]', '[cluster.slurm]\nlogin = "bastion"'));
+    const runDir = join(runs, 'login');
+    // No usable Slurm client here: every answer must come from the login node.
+    const noSlurm = { SLURM_CONF: '/nonexistent/slurm.conf' };
+    const secret = 'wandb-secret-PLANTED-login-3e9a';
+    const { result: r, sawSecret } = await launchWatchingFor(secret, ['launch', spec], { primeRl, env: { ...noSlurm, WANDB_API_KEY: secret } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(sawSecret).toBe(false);
+    const jobId = jobIdOf(r.stdout)!;
+    const trainer = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'trainer-0.json'), 'utf8')) as { pid: number };
+    expect(environOf(trainer.pid)['WANDB_API_KEY']).toBe(secret); // through the login node's stdin, sbatch's environment, node.sh
+    expect(filesUnder(runDir).filter((f) => readFileSync(f, 'utf8').includes(secret))).toEqual([]);
+    // sbatch ran in the login node's SSH session (its home as the working dir), not here
+    expect(execFileSync('scontrol', ['show', 'job', jobId], { encoding: 'utf8', env: { ...process.env, SLURM_CONF: c['RLSTACK_CLUSTER_SLURM_CONF'] } })).toMatch(/WorkDir=\/root\n/);
+    expect(JSON.parse(readFileSync(join(runDir, 'state', 'slurm-target.json'), 'utf8'))).toMatchObject({ login: 'bastion', ssh: { config: c['RLSTACK_CLUSTER_SSH_CONFIG'] } });
+    const status = await rlstack(['status', runDir], { primeRl, env: noSlurm });
+    expect(status.stdout).toContain(`Slurm job ${jobId}: RUNNING`);
+    const stop = await rlstack(['stop', runDir], { primeRl, env: noSlurm });
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    await waitFor('CANCELLED', () => slurmJobState(jobId) === 'CANCELLED', 60_000);
+    await expectNothingLeft(runDir);
+    // an unreachable login node is a diagnostic, not a hang or a stack trace
+    const down = await rlstack(['launch', spec, '--set', 'cluster.slurm.login="nosuchhost"', '--set', 'run.name="login-down"'], { primeRl, env: { ...noSlurm, WANDB_API_KEY: secret } });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(/RS4004 sbatch is not reachable on nosuchhost: cannot reach the Slurm login node nosuchhost/);
+  });
 
   it('status still answers from the run dir when Slurm no longer knows the job', async () => {
     const runDir = join(runs, 'complete');

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useFreshCluster } from './cluster-setup.js';
-import { cluster, commandLines, dockerFleetToml, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
+import { cluster, commandLines, dockerFleetToml, launchWatchingFor, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
 
 let primeRl: FakePrimeRl;
 let runs: string;
@@ -139,12 +139,7 @@ describe('ssh back end', () => {
     const secret = 'wandb-secret-PLANTED-ssh-71d2';
     const spec = sshSpec('complete', { hosts: 'node[01-07],cpu01', nodes: 8, extra: '\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n' });
     const runDir = join(runs, 'complete');
-    const launched = rlstack(['launch', spec], { primeRl, env: { WANDB_API_KEY: secret } });
-    let sawSecret = false;
-    while (!(await Promise.race([launched.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]))) {
-      if (commandLines().some((l) => l.includes(secret))) sawSecret = true;
-    }
-    const r = await launched;
+    const { result: r, sawSecret } = await launchWatchingFor(secret, ['launch', spec], { primeRl, env: { WANDB_API_KEY: secret } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(sawSecret).toBe(false);
     expect(r.stdout).toMatch(/preflight passed on 8 nodes/);
@@ -271,6 +266,28 @@ describe('ssh back end', () => {
     const { json } = await statusJson(runDir, primeRl);
     expect(json.run?.state).toBe('stopped');
     expect(json.ssh).toEqual({ nodes: 4, running: [], unreachable: [] });
+  });
+
+  it('Ctrl-C during the launch asks nothing and tears down every node that was started', async () => {
+    const spec = sshSpec('interrupted', { hosts: FOUR, nodes: 4, long: true });
+    const runDir = join(runs, 'interrupted');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'rlstack.js'), 'launch', spec], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', PATH: `${join(primeRl.dir, 'bin')}:${process.env['PATH']}` } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor('node.sh started on every node', () => out.includes('node.sh started on 4 of 4 nodes'), 60_000, 50);
+    const t0 = Date.now();
+    child.kill('SIGINT'); // what Ctrl-C sends; stdin stays open and unused: nothing is asked
+    const code = await exited;
+    console.log(`Ctrl-C → launcher exited after ${Date.now() - t0} ms`);
+    expect(code, out).toBe(3);
+    expect(out).toContain('interrupted: every node was stopped');
+    expect(out).not.toMatch(/\?\s*$/m); // no question
+    expect(processesMentioning(`${runDir}/`)).toEqual([]);
+    const run = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')) as { state: string; reason: string };
+    expect(run.state).toBe('stopped');
+    expect(run.reason).toContain('interrupted during launch');
   });
 
   it('the launcher killed mid-launch: the nodes stop by themselves once the lease expires', async () => {
@@ -410,14 +427,17 @@ describe('ssh back end', () => {
     expect(readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n')).toEqual(['node01', 'node02', 'node03', 'node04', 'cpu01']);
     const { json } = await statusJson(runDir, primeRl);
     expect(json.processes.find((p) => p.name === 'env-train-code')?.host).toBe('cpu01');
-    // bin/docker labelled the env server's boxes with the run id
-    const runIdValue = readFileSync(join(runDir, 'state', 'run_id'), 'utf8').trim();
-    const boxes = [...boxesOn('cpu01').values()];
-    expect(boxes.length).toBeGreaterThan(0);
-    for (const labels of boxes) expect(labels).toEqual({ 'rlstack.run': runIdValue });
     await waitFor('the run to complete', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'completed', 90_000);
     await expectNothingLeft(runDir);
-    expect(boxesOn('cpu01').size).toBe(0); // the env server removed its own on the way out
+    // bin/docker labelled every box the env server created with the run id; it removed them on the way out
+    const runIdValue = readFileSync(join(runDir, 'state', 'run_id'), 'utf8').trim();
+    const journal = readFileSync(join(primeRl.dir, '.standin', 'docker', 'cpu01', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; name: string; labels: Record<string, string> });
+    const created = journal.filter((e) => e.event === 'run' && e.labels['rlstack.run'] === runIdValue);
+    expect(created).toHaveLength(2);
+    for (const e of created) expect(e.labels).toEqual({ 'rlstack.run': runIdValue });
+    expect(journal.filter((e) => e.event === 'run' && !e.labels['rlstack.run'])).toEqual([]); // none unlabelled
+    expect(journal.filter((e) => e.event === 'rm' && created.some((c) => c.name === e.name))).toHaveLength(2);
+    expect(boxesOn('cpu01').size).toBe(0);
   });
 
   it('an env server killed with boxes in flight: the teardown removes exactly the run’s boxes, not another’s', async () => {

@@ -20,6 +20,11 @@ function registry() {
   return dir;
 }
 
+/** Every box created and removed on this host, one JSON line each (tests read it after the boxes are gone). */
+function journal(entry) {
+  fs.appendFileSync(path.join(registry(), 'journal.jsonl'), `${JSON.stringify(entry)}\n`);
+}
+
 function boxes() {
   const dir = registry();
   return fs
@@ -57,6 +62,7 @@ function run(args) {
   child.unref();
   const box = { id, name: o.name, image, labels: o.labels, pid: child.pid, entrypoint: o.entrypoint ?? null, command: args.slice(i + 1) };
   fs.writeFileSync(path.join(registry(), `${id}.json`), `${JSON.stringify(box)}\n`);
+  journal({ event: 'run', name: o.name, labels: o.labels });
   say(id);
 }
 
@@ -99,6 +105,7 @@ function rm(args) {
       /* already gone */
     }
     fs.rmSync(path.join(registry(), `${b.id}.json`), { force: true });
+    journal({ event: 'rm', name: b.name, labels: b.labels });
     say(t);
   }
   if (missing) process.exit(1);

@@ -55,8 +55,9 @@ export async function main(args) {
     // A hello, so the orchestrator can check it reached the env server of the right source.
     sendJson(sock, { standin: 'env-server', split: m[2], name: m[3], taskset, host: ctx.host });
   });
-  await listen(server, port, host, `env server ${m[2]}/${m[3]} (taskset ${taskset})`);
+  // Boxes first, so that "ready" (the port answers) implies they exist: tests count them then.
   const runtime = get(cfg, 'env.agent.runtime');
   if (runtime && runtime.type === 'docker') startBoxes(runtime, configPath);
+  await listen(server, port, host, `env server ${m[2]}/${m[3]} (taskset ${taskset})`);
   await new Promise(() => {}); // until SIGTERM
 }

@@ -12,7 +12,7 @@ import { planSpec } from '../../compiler/pipeline.js';
 import { startLocal } from '../../launcher/local.js';
 import { prepareRunDir, readSecrets, specProblem, type Planned } from '../../launcher/prepare.js';
 import { attempts, createAttempt, readAttempt, requestStop, resolveRunDir, runId } from '../../launcher/run-dir.js';
-import { cancel, jobState, SLURM_ENDED, slurmAvailable, submit, testOnly, type SlurmTarget } from '../../launcher/slurm.js';
+import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slurmTargetOf, submit, testOnly } from '../../launcher/slurm.js';
 import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
 import { startProgress, type Progress } from '../../launcher/progress.js';
 import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../../launcher/ssh/backend.js';
@@ -92,7 +92,7 @@ async function dryRun(planned: Planned, backend: string, missingSecrets: number,
     io.out(`would start node.sh of node 0 on this machine (backend ${backend})`);
     return EXIT.ok;
   }
-  const target: SlurmTarget = { login: planned.resolved.spec.cluster.slurm.login };
+  const target = slurmTargetOf(planned.resolved.spec);
   const script = join(dir, 'slurm', 'job.sbatch');
   io.out(`would submit: sbatch --parsable ${script}`);
   const unavailable = await slurmAvailable(target);
@@ -177,13 +177,14 @@ async function launchLocal(planned: Planned, runDir: string, artifactsDir: strin
 }
 
 async function launchSlurm(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, detach: boolean, io: Output): Promise<number> {
-  const target: SlurmTarget = { login: planned.resolved.spec.cluster.slurm.login };
+  const target = slurmTargetOf(planned.resolved.spec);
   const unavailable = await slurmAvailable(target);
   if (unavailable) {
     io.diagnostics([diagnostic('RS4004', { message: unavailable, hint: 'run rlstack where sbatch works, or set cluster.slurm.login' })], planned.sources);
     return EXIT.backend;
   }
   const before = new Set(attempts(runDir));
+  rememberSlurmTarget(runDir, target);
   const submitted = await submit(target, runDir, artifactsDir, secrets);
   if (!submitted.jobId) {
     io.diagnostics([diagnostic('RS4005', { message: `sbatch refused the job: ${submitted.error}`, hint: 'nothing was submitted' })], planned.sources);

@@ -4,25 +4,27 @@ import { join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { readAttempt, resolveRunDir, type AttemptStatus } from '../../launcher/run-dir.js';
+import { rememberedSlurmTarget, slurmTargetOf, type SlurmTarget } from '../../launcher/slurm.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
 export interface RunTarget {
   runDir: string;
-  slurmLogin: string;
+  /** Where Slurm answers for this run: the local client, or the login node it was submitted through. */
+  slurm: SlurmTarget;
 }
 
 export function findRun(target: string, sets: string[] = []): { run?: RunTarget; diagnostics: Diagnostic[]; sources: Map<string, string> } {
   const path = resolve(target);
   if (existsSync(path) && statSync(path).isDirectory()) {
-    if (existsSync(join(path, 'state')) || existsSync(join(path, 'launcher'))) return { run: { runDir: path, slurmLogin: '' }, diagnostics: [], sources: new Map() };
+    if (existsSync(join(path, 'state')) || existsSync(join(path, 'launcher'))) return { run: { runDir: path, slurm: rememberedSlurmTarget(path) }, diagnostics: [], sources: new Map() };
     return { diagnostics: [diagnostic('RS4007', { message: `${target} is a folder but not an rlstack run dir (no state/ or launcher/)`, hint: 'pass the spec, or the run dir (output_dir/name)' })], sources: new Map() };
   }
   const result = planSpec(target, { sets });
   if (!result.resolved) return { diagnostics: result.diagnostics, sources: result.sources };
   const plan = result.ok ? result.plan : result.plan;
   const dir = plan?.run.dir ?? `${result.resolved.spec.run.output_dir}/${result.resolved.spec.run.name}`;
-  return { run: { runDir: resolveRunDir(dir), slurmLogin: result.resolved.spec.cluster.slurm.login }, diagnostics: [], sources: result.sources };
+  return { run: { runDir: resolveRunDir(dir), slurm: slurmTargetOf(result.resolved.spec) }, diagnostics: [], sources: result.sources };
 }
 
 /** The run and its latest attempt, or the exit code after saying why there is none. */

@@ -10,9 +10,9 @@ import { openRun } from './run-target.js';
 export async function statusCommand(target: string, options: { set: string[]; json: boolean }, io: Output): Promise<number> {
   const opened = openRun(target, options.set, io);
   if (typeof opened === 'number') return opened;
-  const { run: { runDir, slurmLogin }, status } = opened;
+  const { run: { runDir, slurm: slurmTarget }, status } = opened;
   // Slurm forgets finished jobs after a while: the run dir's state files still answer.
-  const slurm = status.slurmJobId ? { job: status.slurmJobId, state: (await jobState({ login: slurmLogin }, status.slurmJobId).catch(() => undefined)) ?? 'unknown to Slurm (purged)' } : undefined;
+  const slurm = status.slurmJobId ? { job: status.slurmJobId, state: (await jobState(slurmTarget, status.slurmJobId).catch(() => undefined)) ?? 'unknown to Slurm (purged)' } : undefined;
   const ssh = await sshView(runDir, status.attempt);
   const processes = status.processes.map((p) => ({ ...p, last_log: lastLogLine(runDir, status.attempt, p.name) }));
   if (options.json) {

@@ -32,14 +32,13 @@ export async function waitForEnd(runDir: string, attempt: number, timeoutMs: num
 export async function stopCommand(target: string, options: { set: string[]; json: boolean }, io: Output): Promise<number> {
   const opened = openRun(target, options.set, io);
   if (typeof opened === 'number') return opened;
-  const { run: { runDir, slurmLogin }, status } = opened;
+  const { run: { runDir, slurm: slurmTarget }, status } = opened;
   const { attempt, slurmJobId } = status;
   const localPidFile = join(runDir, 'state', `attempt_${attempt}`, 'local_pid');
   const localPid = existsSync(localPidFile) ? Number(readFileSync(localPidFile, 'utf8')) : undefined;
-  const target_ = { login: slurmLogin };
   const backendRunning = async () => {
     if (slurmJobId) {
-      const state = await jobState(target_, slurmJobId);
+      const state = await jobState(slurmTarget, slurmJobId);
       return state !== undefined && !SLURM_ENDED.has(state);
     }
     return localPid !== undefined && localAlive(localPid) === undefined;
@@ -50,9 +49,9 @@ export async function stopCommand(target: string, options: { set: string[]; json
   io.out(`stop requested for attempt ${attempt} of ${runDir}`);
   let clean = await waitForEnd(runDir, attempt, 90_000, async () => (slurmJobId ? false : backendRunning()));
   if (slurmJobId) {
-    await cancel(target_, slurmJobId);
+    await cancel(slurmTarget, slurmJobId);
     clean = (await waitForEnd(runDir, attempt, 60_000, backendRunning)) && clean;
-    io.out(`Slurm job ${slurmJobId}: ${(await jobState(target_, slurmJobId)) ?? 'gone'}`);
+    io.out(`Slurm job ${slurmJobId}: ${(await jobState(slurmTarget, slurmJobId)) ?? 'gone'}`);
   }
   const after = readAttempt(runDir, attempt);
   const survivors = after?.processes.filter((p) => !TERMINAL.has(p.state)) ?? [];

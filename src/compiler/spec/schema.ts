@@ -57,7 +57,7 @@ const SlurmTable = Table(
       default: 'USR1@900',
       pattern: '^(B:)?[A-Z0-9]+@[0-9]+$',
     }),
-    login: Str('ssh destination (user@host) to submit from; empty = local sbatch', { default: '' }),
+    login: Str('ssh destination (user@host or a ~/.ssh/config alias) to run sbatch, scontrol and scancel on, reached with the [cluster.ssh] settings; empty = the local Slurm client', { default: '' }),
   },
   'Slurm settings, used when cluster.backend = "slurm"',
 );
@@ -81,7 +81,7 @@ const SshTable = Table(
     max_parallel: Int(1, 'connections opened at once', { default: 64 }),
     connect_timeout_s: Int(1, 'seconds to wait for a node to answer', { default: 15 }),
     config: Str('OpenSSH client config read for Host aliases, HostName, User, Port, IdentityFile, ProxyJump', { default: '~/.ssh/config' }),
-    path: Type.Array(Type.String(), { default: [], description: 'folders put first on PATH of every remote command (preflight and node.sh), e.g. where nvidia-smi lives when the login PATH lacks it' }),
+    path: Type.Array(Type.String(), { default: [], description: 'folders put first on PATH of every remote command (preflight, node.sh, and the Slurm commands on cluster.slurm.login, whose PATH the job inherits), e.g. where nvidia-smi lives when the login PATH lacks it' }),
     lease_timeout_s: Int(5, 'a node stops by itself when the launcher has not renewed its lease for this long before the run is ready', { default: 60 }),
     skip_checks: Type.Array(Enum(SKIPPABLE_PREFLIGHT_CHECKS, 'a preflight check'), {
       default: [],

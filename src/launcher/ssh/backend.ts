@@ -5,26 +5,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shQuote } from '../../runtime/shell.js';
+import { pathPrefix, shQuote } from '../../runtime/shell.js';
 import type { Planned } from '../prepare.js';
-import { pathPrefix } from './preflight.js';
 import { onAll, SshError, SshPool } from './transport.js';
-import type { SshSettings } from './config.js';
+import { sshSettingsFromSpec, type SshSettings } from './config.js';
 
 export function sshSettingsOf(planned: Planned): SshSettings {
-  const s = planned.resolved.spec.cluster.ssh as unknown as SshSettings;
-  return {
-    user: s.user,
-    port: s.port,
-    identity_file: s.identity_file,
-    jump: s.jump,
-    known_hosts: s.known_hosts,
-    max_parallel: s.max_parallel,
-    connect_timeout_s: s.connect_timeout_s,
-    config: s.config,
-    path: s.path ?? [],
-    lease_timeout_s: s.lease_timeout_s,
-  };
+  return sshSettingsFromSpec(planned.resolved.spec);
 }
 
 /** Host of every plan node, or why there is none. */

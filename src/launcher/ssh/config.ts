@@ -8,18 +8,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
+import type { Spec } from '../../compiler/spec/schema.js';
 
-export interface SshSettings {
-  user: string;
-  port: number;
-  identity_file: string;
-  jump: string;
-  known_hosts: string;
-  max_parallel: number;
-  connect_timeout_s: number;
-  config: string;
-  path: string[];
-  lease_timeout_s: number;
+/** How to reach hosts: the spec's [cluster.ssh] without the inventory and the preflight waivers. */
+export type SshSettings = Omit<Spec['cluster']['ssh'], 'hosts' | 'skip_checks'>;
+
+/** The spec's [cluster.ssh], as the transport takes it. */
+export function sshSettingsFromSpec(spec: Spec): SshSettings {
+  const { hosts, skip_checks, ...settings } = spec.cluster.ssh;
+  return settings;
 }
 
 export interface Endpoint {

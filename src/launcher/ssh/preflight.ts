@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shQuote } from '../../runtime/shell.js';
+import { pathPrefix, shQuote } from '../../runtime/shell.js';
 import type { Planned } from '../prepare.js';
 import { onAll, type SshPool } from './transport.js';
 
@@ -22,9 +22,6 @@ export interface PreflightRow {
   kind?: string;
 }
 
-export function pathPrefix(path: string[]): string {
-  return path.length ? `export PATH=${path.map(shQuote).join(':')}:"$PATH"\n` : '';
-}
 
 /** The check script one node runs (on stdin): one tab-separated line per check. */
 export function preflightScript(o: { runDir: string; token: string; tokenFile: string; primeRl: string; revision: string; ports: number[]; gpus: number; path: string[] }): string {
