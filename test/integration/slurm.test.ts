@@ -282,16 +282,17 @@ describe('Slurm back end', () => {
     // What Slurm sends `signal = "USR1@120"` before the limit, to the batch shell only.
     const slurmEnv = { env: { ...process.env, SLURM_CONF: cluster()['RLSTACK_CLUSTER_SLURM_CONF'] } };
     execFileSync('scancel', ['--batch', '--signal=USR1', jobId], slurmEnv);
-    // The job requeues itself once every node has stopped; Slurm then holds a requeued job for a fixed
-    // 120 s before it is eligible again — the test skips that wait, nothing else.
+    // The job requeues itself once every node has stopped.
     await waitFor('the job to requeue', () => /Restarts=1/.test(execFileSync('scontrol', ['show', 'job', jobId], { ...slurmEnv, encoding: 'utf8' })), 60_000);
-    // Nudged on every poll once the job's nodes are idle again: Slurm's hold exists so that a requeued job
-    // does not start on nodes still cleaning up the previous run (started then, its batch step fails at
-    // once: FAILED, RunTime 0 — seen in CI); an update issued while the job is completing does not take.
+    const requeuedAt = Date.now();
+    // Slurm then holds the requeued job for 120 s; the test shortens that to 5 s, nudging on every poll after it
+    // (an update issued while the job is still completing does not take). Not sooner: the first run's job
+    // credential was revoked at the requeue, and a start within the same second or so is refused ("Job
+    // credential revoked": the job FAILS, RunTime 0 — seen in CI with a nudge 0.3 s after the requeue).
     const firstHosts = readFileSync(join(runDir, 'state', 'attempt_1', 'hosts'), 'utf8').trim().split('\n').join(',');
     const nodesIdle = () => execFileSync('sinfo', ['-h', '-N', '-n', firstHosts, '-o', '%T'], { ...slurmEnv, encoding: 'utf8' }).trim().split('\n').every((s) => s === 'idle');
     const nudge = () => {
-      if (slurmJobState(jobId) === 'PENDING' && nodesIdle()) {
+      if (Date.now() - requeuedAt > 5000 && slurmJobState(jobId) === 'PENDING' && nodesIdle()) {
         try {
           execFileSync('scontrol', ['update', `JobId=${jobId}`, 'StartTime=now'], { ...slurmEnv, stdio: 'ignore' });
         } catch {
