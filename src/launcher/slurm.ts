@@ -35,6 +35,14 @@ interface SlurmResult {
   stderr: string;
 }
 
+/**
+ * What runs on the login node, sent on the channel's stdin (secrets included, so never on a command line):
+ * cluster.ssh.path first on PATH, as for every remote command (sbatch hands that PATH to the job).
+ */
+export function loginScript(args: string[], secrets: Record<string, string>, path: string[]): string {
+  return ['set -e', pathPrefix(path).trimEnd(), ...Object.entries(secrets).map(([k, v]) => `export ${k}=${shQuote(v)}`), `exec ${args.map(shQuote).join(' ')}`, ''].join('\n');
+}
+
 async function slurm(target: SlurmTarget, args: string[], options: { secrets?: Record<string, string> } = {}): Promise<SlurmResult> {
   if (!target.login) {
     const execa = await run();
@@ -43,9 +51,7 @@ async function slurm(target: SlurmTarget, args: string[], options: { secrets?: R
   }
   if (!target.ssh) throw new Error(`no SSH settings to reach the Slurm login node ${target.login}`);
   const { SshPool, SshError } = await import('./ssh/transport.js');
-  // The whole script — secrets exported first — travels on the channel's stdin.
-  // cluster.ssh.path goes first on PATH as for every remote command; sbatch hands that PATH to the job.
-  const script = ['set -e', pathPrefix(target.ssh.path).trimEnd(), ...Object.entries(options.secrets ?? {}).map(([k, v]) => `export ${k}=${shQuote(v)}`), `exec ${args.map(shQuote).join(' ')}`, ''].join('\n');
+  const script = loginScript(args, options.secrets ?? {}, target.ssh.path);
   const pool = new SshPool(target.ssh);
   try {
     const r = await pool.run(target.login, script, { timeoutMs: 120_000 });

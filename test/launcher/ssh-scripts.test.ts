@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startScript, sweepScript } from '../../src/launcher/ssh/backend.js';
 import { preflightScript } from '../../src/launcher/ssh/preflight.js';
+import { loginScript } from '../../src/launcher/slurm.js';
 import { shQuote } from '../../src/runtime/shell.js';
 import { HOSTILE, workspace } from '../helpers.js';
 
@@ -30,6 +31,7 @@ describe('remote scripts', () => {
       start: startScript({ path: ['/opt/x y'], vars: { A: 'b', SECRET: "it's" }, nodeSh: '/r/launcher/node.sh', out: '/r/logs/n.out', pidFile: '/r/state/pids/n' }),
       sweep: sweepScript('/r', 'rid', false),
       sweepKill: sweepScript('/r', 'rid', true),
+      slurmLogin: loginScript(['sbatch', '--parsable', '/r/launcher/slurm/job.sbatch'], { WANDB_API_KEY: "it's" }, ['/opt/x y']),
       preflight: preflightScript({ runDir: '/r', token: 't', tokenFile: '/r/.t', primeRl: '/p', revision: 'abc', ports: [8000, 29500], gpus: 8, path: ['/opt/bin'] }),
     };
     for (const [name, text] of Object.entries(scripts)) {
@@ -77,6 +79,20 @@ describe('remote scripts', () => {
       mine.kill('SIGKILL');
       other.kill('SIGKILL');
     }
+  });
+
+  it('Slurm on a login node: the command gets the secrets in its environment and its words intact, PATH first', () => {
+    const dir = workspace({});
+    const bin = join(dir, ODD);
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'sbatch'), '#!/bin/bash\nprintf "%s\\n" "$@"; printf "SECRET=%s\\n" "$SECRET_0"\n');
+    chmodSync(join(bin, 'sbatch'), 0o755);
+    for (const value of HOSTILE) {
+      const r = bash(loginScript(['sbatch', value, '--x'], { SECRET_0: value }, [bin]), dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout, JSON.stringify(value)).toBe(`${value}\n--x\nSECRET=${value}\n`);
+    }
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
   it('preflight: reports each check for hostile paths, and sees a busy port', async () => {
