@@ -22,7 +22,6 @@ export interface PreflightRow {
   kind?: string;
 }
 
-
 /** The check script one node runs (on stdin): one tab-separated line per check. */
 export function preflightScript(o: { runDir: string; token: string; tokenFile: string; primeRl: string; revision: string; ports: number[]; gpus: number; path: string[] }): string {
   // Values enter as assignments only (one quoting, by shQuote) and are used as "$VAR" below.
@@ -162,9 +161,10 @@ export const CHECK_HINTS: Record<string, string> = {
 export function memoryVerdict(measuredGib: number, declaredGib: number, poolPath: string, neededGib: number | undefined): [PreflightRow['result'], string] {
   if (!Number.isFinite(measuredGib)) return ['FAIL', 'cannot read /proc/meminfo'];
   const said = `${measuredGib} GiB, the spec says ${declaredGib}`;
-  if (neededGib !== undefined && measuredGib < neededGib) return ['FAIL', `${measuredGib} GiB, a trainer node needs ${Math.round(neededGib * 10) / 10} GiB (optimizer state, offloaded activations, ranks)`];
-  if (measuredGib >= declaredGib * 0.9) return ['ok', neededGib !== undefined ? `${said} (needs ${neededGib})` : said];
-  return ['warn', neededGib !== undefined ? `${said}; enough for the estimated ${neededGib} GiB` : `${said}: set ${poolPath}.host_memory_gib to what the nodes have`];
+  const need = neededGib === undefined ? undefined : Math.round(neededGib * 10) / 10;
+  if (need !== undefined && measuredGib < need) return ['FAIL', `${measuredGib} GiB, a trainer node needs ${need} GiB (optimizer state, offloaded activations, ranks)`];
+  if (measuredGib >= declaredGib * 0.9) return ['ok', need !== undefined ? `${said} (needs ${need})` : said];
+  return ['warn', need !== undefined ? `${said}; enough for the estimated ${need} GiB` : `${said}: set ${poolPath}.host_memory_gib to what the nodes have`];
 }
 
 /** One table: every row for a small cluster; failures (and a count of clean nodes) for a large one. */
