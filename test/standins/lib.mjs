@@ -189,6 +189,18 @@ export function get(obj, dotted) {
 }
 
 /** prime-rl coerces the TOML string "None" to None. */
+/** The rollout transport and weight broadcast both sides (orchestrator, trainer) must agree on; checked. */
+export function transports(cfg, configPath) {
+  requireKey(cfg, 'rollout_transport', configPath, 'table');
+  requireKey(cfg, 'weight_broadcast', configPath, 'table');
+  const rolloutPort = portValue(requireKey(cfg, 'rollout_transport.port', configPath, 'int'), 'rollout_transport.port');
+  const rolloutType = get(cfg, 'rollout_transport.type') ?? 'zmq';
+  if (rolloutType !== 'zmq') fail(`rollout_transport.type ${JSON.stringify(rolloutType)}: the stand-ins (and rlstack) use zmq`);
+  const weightType = get(cfg, 'weight_broadcast.type') ?? 'filesystem';
+  if (!['nccl', 'filesystem', 'nixl'].includes(weightType)) fail(`weight_broadcast.type ${JSON.stringify(weightType)} is not nccl, filesystem or nixl`);
+  return { rolloutPort, weightType };
+}
+
 export function isNone(v) {
   return v === undefined || v === null || v === 'None';
 }

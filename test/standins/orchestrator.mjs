@@ -6,7 +6,7 @@ import path from 'node:path';
 import {
   armFault, checkModelCached, connectRetry, ctx, endAll, fail, get, httpPost, info, isNone, listen, loadConfig,
   intValue, onCleanup, onLines, parseFlags, readHello, parseHttpUrl, parseJsonLine, portValue, requireKey, resolveHost, resolveOutputDir,
-  rootConfig, say, sendJson, sleep, timeoutMs, waitHttp200,
+  rootConfig, say, sendJson, sleep, timeoutMs, transports, waitHttp200,
 } from './lib.mjs';
 
 const FLAGS = {
@@ -28,13 +28,7 @@ export async function main(args) {
 
   const modelName = requireKey(cfg, 'model.name', configPath, 'string');
   const outputDir = resolveOutputDir(flags, cfg, configPath);
-  requireKey(cfg, 'rollout_transport', configPath, 'table');
-  requireKey(cfg, 'weight_broadcast', configPath, 'table');
-  const rolloutPort = portValue(requireKey(cfg, 'rollout_transport.port', configPath, 'int'), 'rollout_transport.port');
-  const rolloutType = get(cfg, 'rollout_transport.type') ?? 'zmq';
-  if (rolloutType !== 'zmq') fail(`rollout_transport.type ${JSON.stringify(rolloutType)}: the stand-ins (and rlstack) use zmq`);
-  const weightType = get(cfg, 'weight_broadcast.type') ?? 'filesystem';
-  if (!['nccl', 'filesystem', 'nixl'].includes(weightType)) fail(`weight_broadcast.type ${JSON.stringify(weightType)} is not nccl, filesystem or nixl`);
+  const { rolloutPort, weightType } = transports(cfg, configPath);
   const workers = isNone(get(cfg, 'num_train_workers')) ? 1 : requireKey(cfg, 'num_train_workers', configPath, 'int');
   const pad = isNone(get(cfg, 'pad_to_multiple_of')) ? 1 : requireKey(cfg, 'pad_to_multiple_of', configPath, 'int');
   if (workers < 1 || pad < 1) fail(`num_train_workers=${workers}, pad_to_multiple_of=${pad} must be ≥ 1`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {
   armFault, bindRendezvous, checkCudaDevices, checkIsThisHost, checkModelCached, claimGpus, connectRetry, ctx, fail, get, info,
   intValue, isNone, listen, loadConfig, onCleanup, onLines, parseFlags, parseJsonLine, portValue, rendezvous,
-  requireKey, resolveHost, resolveOutputDir, rootConfig, say, sendJson, timeoutMs,
+  requireKey, resolveHost, resolveOutputDir, rootConfig, say, sendJson, timeoutMs, transports,
 } from './lib.mjs';
 
 const TORCHRUN_FLAGS = {
@@ -57,13 +57,7 @@ export async function main(args) {
   armFault(rank);
 
   const cfg = loadConfig(configPath);
-  requireKey(cfg, 'weight_broadcast', configPath, 'table');
-  requireKey(cfg, 'rollout_transport', configPath, 'table');
-  const rolloutPort = portValue(requireKey(cfg, 'rollout_transport.port', configPath, 'int'), 'rollout_transport.port');
-  const rolloutType = get(cfg, 'rollout_transport.type') ?? 'zmq';
-  if (rolloutType !== 'zmq') fail(`rollout_transport.type ${JSON.stringify(rolloutType)}: the stand-ins (and rlstack) use zmq`);
-  const weightType = get(cfg, 'weight_broadcast.type') ?? 'filesystem';
-  if (!['nccl', 'filesystem', 'nixl'].includes(weightType)) fail(`weight_broadcast.type ${JSON.stringify(weightType)} is not nccl, filesystem or nixl`);
+  const { rolloutPort, weightType } = transports(cfg, configPath);
   const outputDir = resolveOutputDir(flags, cfg, configPath);
   const maxSteps = isNone(get(cfg, 'max_steps')) ? null : requireKey(cfg, 'max_steps', configPath, 'int');
   const resumeStep = flags.has('resume.step') ? intValue(flags.get('resume.step'), '--resume.step', 0) : 0;
