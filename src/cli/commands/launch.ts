@@ -13,8 +13,8 @@ import { startLocal } from '../../launcher/local.js';
 import { prepareRunDir, readSecrets, specProblem, type Planned } from '../../launcher/prepare.js';
 import { attempts, createAttempt, readAttempt, requestStop, resolveRunDir, runId } from '../../launcher/run-dir.js';
 import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slurmTargetOf, submit, testOnly } from '../../launcher/slurm.js';
-import { watchUntilReady, type WatchOutcome } from '../../launcher/watch.js';
-import { startProgress, type Progress } from '../../launcher/progress.js';
+import { watchUntilReady, type WatchOptions, type WatchOutcome } from '../../launcher/watch.js';
+import { startProgress } from '../../launcher/progress.js';
 import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../../launcher/ssh/backend.js';
 import { writeArtifacts } from './compile.js';
 import { compareWithLaunched } from './diff.js';
@@ -123,34 +123,47 @@ function interruption(onInterrupt: () => Promise<void>): { signal: AbortSignal; 
   return { signal: controller.signal, interrupted: () => hit, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
 }
 
-function report(outcome: WatchOutcome, io: Output): number {
+/** Ready, or (a short run) already completed. */
+function succeeded(outcome: WatchOutcome): boolean {
+  return outcome.kind === 'ready' || (outcome.kind === 'ended' && outcome.status.run?.state === 'completed');
+}
+
+/** Why the start did not succeed, in the run's own words when it has them. */
+function whyNot(outcome: WatchOutcome): string {
+  return outcome.status?.run?.reason || (outcome.kind === 'gone' ? outcome.why : outcome.kind === 'timeout' ? 'not ready before run.ready_timeout_s' : 'the run ended');
+}
+
+/** The last lines of a launch and its exit code. */
+function report(outcome: WatchOutcome, runDir: string, io: Output): number {
   if (outcome.kind === 'ready') {
     io.out(`all ${outcome.status.processes.length} processes are ready`);
+    io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
     return EXIT.ok;
   }
-  const run = outcome.status?.run;
-  if (outcome.kind === 'ended' && run?.state === 'completed') {
+  if (succeeded(outcome)) {
     io.out('the run completed');
     return EXIT.ok;
   }
-  const why = run?.reason || (outcome.kind === 'gone' ? outcome.why : outcome.kind === 'timeout' ? 'not ready before run.ready_timeout_s' : 'the run ended');
-  io.diagnostics([diagnostic('RS4006', { message: `the run did not start: ${why}`, hint: 'rlstack status and rlstack logs show every process; nothing of the run is left running' })], new Map());
+  io.diagnostics([diagnostic('RS4006', { message: `the run did not start: ${whyNot(outcome)}`, hint: 'rlstack status and rlstack logs show every process; nothing of the run is left running' })], new Map());
   return EXIT.backend;
 }
 
-/** Progress per role until all ready: listr2 on a terminal, plain lines in CI logs and pipes. */
-function progressOf(planned: Planned, io: Output): Progress {
-  return startProgress(planned.plan, { tty: Boolean(process.stdout.isTTY) && !process.env['CI'], out: (line) => io.out(line) });
-}
-
-/** The watch's outcome, once the progress is closed with it (before the final report lines; a throw closes it too). */
-async function withProgress(progress: Progress, watching: Promise<WatchOutcome>): Promise<WatchOutcome> {
-  const outcome = await watching.catch(async (error: unknown) => {
+/**
+ * Follows the attempt until all ready (or the end, or the deadline: ready_timeout_s + `graceMs`), showing
+ * progress per role — listr2 on a terminal, plain lines in CI logs and pipes — closed before any report line.
+ */
+async function follow(planned: Planned, runDir: string, attempt: number, io: Output, o: { graceMs: number; alive: WatchOptions['alive']; signal: AbortSignal }): Promise<WatchOutcome> {
+  const progress = startProgress(planned.plan, { tty: Boolean(process.stdout.isTTY) && !process.env['CI'], out: (line) => io.out(line) });
+  const outcome = await watchUntilReady(planned.plan, runDir, attempt, {
+    deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + o.graceMs,
+    onChange: (p) => progress.update(p),
+    alive: o.alive,
+    signal: o.signal,
+  }).catch(async (error: unknown) => {
     await progress.end('failed', error instanceof Error ? error.message : String(error));
     throw error;
   });
-  const ok = outcome.kind === 'ready' || (outcome.kind === 'ended' && outcome.status.run?.state === 'completed');
-  await progress.end(ok ? 'ready' : 'failed', outcome.status?.run?.reason || (outcome.kind === 'gone' ? outcome.why : outcome.kind === 'timeout' ? 'not ready before run.ready_timeout_s' : 'the run ended'));
+  await progress.end(succeeded(outcome) ? 'ready' : 'failed', whyNot(outcome));
   return outcome;
 }
 
@@ -158,22 +171,14 @@ async function launchLocal(planned: Planned, runDir: string, artifactsDir: strin
   const { attempt, pid, gone } = startLocal(runDir, artifactsDir, secrets);
   io.out(`attempt ${attempt}: node.sh started (pid ${pid})`);
   const stop = interruption(async () => requestStop(runDir, attempt, 'interrupted during launch'));
-  const progress = progressOf(planned, io);
-  const outcome = await withProgress(progress, watchUntilReady(planned.plan, runDir, attempt, {
-    deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
-    onChange: (p) => progress.update(p),
-    alive: gone,
-    signal: stop.signal,
-  }));
+  const outcome = await follow(planned, runDir, attempt, io, { graceMs: 60_000, alive: gone, signal: stop.signal });
   if (outcome.kind !== 'ready') {
     requestStop(runDir, attempt, stop.interrupted() ? 'interrupted during launch' : 'the launch failed');
     await waitForEnd(runDir, attempt, 60_000, () => gone() === undefined);
   }
   stop.dispose();
   if (stop.interrupted()) return EXIT.backend;
-  const code = report(outcome, io);
-  if (code === EXIT.ok && outcome.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
-  return code;
+  return report(outcome, runDir, io);
 }
 
 async function launchSlurm(planned: Planned, runDir: string, artifactsDir: string, secrets: Record<string, string>, detach: boolean, io: Output): Promise<number> {
@@ -216,22 +221,14 @@ async function launchSlurm(planned: Planned, runDir: string, artifactsDir: strin
     await new Promise((r) => setTimeout(r, 1000));
   }
   io.out(`  attempt ${attempt} started`);
-  const progress = progressOf(planned, io);
-  const outcome = await withProgress(progress, watchUntilReady(planned.plan, runDir, attempt, {
-    deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 120_000,
-    onChange: (p) => progress.update(p),
-    alive: gone,
-    signal: stop.signal,
-  }));
-  if (outcome.kind !== 'ready' && !(outcome.kind === 'ended' && outcome.status.run?.state === 'completed')) {
+  const outcome = await follow(planned, runDir, attempt, io, { graceMs: 120_000, alive: gone, signal: stop.signal });
+  if (!succeeded(outcome)) {
     requestStop(runDir, attempt, 'the launch failed');
     await waitForEnd(runDir, attempt, 30_000, async () => !(await gone()));
     await cancel(target, jobId);
   }
   stop.dispose();
-  const code = report(outcome, io);
-  if (code === EXIT.ok && outcome.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
-  return code;
+  return report(outcome, runDir, io);
 }
 
 /**
@@ -259,11 +256,9 @@ async function launchSsh(planned: Planned, runDir: string, artifactsDir: string,
     io.out(`attempt ${attempt}: node.sh started on ${started.length - notStarted.length} of ${hosts.length} nodes`);
     let outcome: WatchOutcome | undefined;
     if (notStarted.length === 0 && !stop.interrupted()) {
-      const progress = progressOf(planned, io);
       let lastCheck = 0;
-      outcome = await withProgress(progress, watchUntilReady(planned.plan, runDir, attempt, {
-        deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + 60_000,
-        onChange: (p) => progress.update(p),
+      outcome = await follow(planned, runDir, attempt, io, {
+        graceMs: 60_000,
         alive: async () => {
           if (Date.now() - lastCheck < 3000) return undefined;
           lastCheck = Date.now();
@@ -275,16 +270,13 @@ async function launchSsh(planned: Planned, runDir: string, artifactsDir: string,
           return undefined;
         },
         signal: stop.signal,
-      }));
+      });
     }
-    const ok = outcome && (outcome.kind === 'ready' || (outcome.kind === 'ended' && outcome.status.run?.state === 'completed'));
-    if (ok) {
+    if (outcome && succeeded(outcome)) {
       lease.release();
       stop.dispose();
       io.out(`all ready in ${Date.now() - t0} ms from preflight`);
-      const code = report(outcome!, io);
-      if (code === EXIT.ok && outcome!.kind === 'ready') io.out(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
-      return code;
+      return report(outcome, runDir, io);
     }
     // Whole-run teardown: the stop request (every node acts on it within seconds), then make sure over SSH.
     requestStop(runDir, attempt, stop.interrupted() ? 'interrupted during launch' : 'the launch failed');
@@ -302,7 +294,7 @@ async function launchSsh(planned: Planned, runDir: string, artifactsDir: string,
       io.out('interrupted: every node was stopped');
       return EXIT.backend;
     }
-    return report(outcome!, io);
+    return report(outcome!, runDir, io);
   } finally {
     pool.close();
   }
