@@ -81,6 +81,33 @@ describe('remote scripts', () => {
     }
   });
 
+  it('preflight: host memory is the cgroup limit of the session when it is below MemTotal (a container, a slice)', () => {
+    // A real memory cgroup with a 2 GiB limit (root; v1's memory controller as on this machine, or v2).
+    const v1 = '/sys/fs/cgroup/memory';
+    const v2 = '/sys/fs/cgroup';
+    const [root, file] = existsSync(join(v1, 'memory.limit_in_bytes')) ? [v1, 'memory.limit_in_bytes'] : [v2, 'memory.max'];
+    const group = join(root, `rlstack-test-${process.pid}`);
+    try {
+      mkdirSync(group);
+    } catch (e) {
+      expect(process.env['CI'], `CI runs as root and must be able to make a memory cgroup: ${(e as Error).message}`).toBeUndefined();
+      return;
+    }
+    try {
+      writeFileSync(join(group, file), String(2 * 1024 ** 3));
+      const dir = workspace({});
+      const script = preflightScript({ runDir: dir, token: 't', tokenFile: join(dir, 't'), primeRl: dir, revision: 'x', ports: [], gpus: 0, path: [] });
+      // The shell joins the cgroup, then runs the script as a node's `bash -s` would.
+      const r = spawnSync('bash', ['-c', `echo $$ > ${shQuote(join(group, 'cgroup.procs'))} && exec bash -s`], { input: script, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^memory\tok\t2\.0$/m);
+      const free = bash(script);
+      expect(Number(/^memory\tok\t([\d.]+)$/m.exec(free.stdout)![1])).toBeGreaterThan(2);
+    } finally {
+      spawnSync('rmdir', [group]);
+    }
+  });
+
   it('Slurm on a login node: the command gets the secrets in its environment and its words intact, PATH first', () => {
     const dir = workspace({});
     const bin = join(dir, ODD);

@@ -66,10 +66,22 @@ d=$run_dir
 while [[ ! -d $d && $d != / ]]; do d=$(dirname "$d"); done
 emit disk ok "$(df -Pk "$d" 2>/dev/null | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }')"
 mem=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
-# A cgroup limit on this session (a container, a systemd slice) is what the run can really use.
-cg=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)
-lim=$(cat "/sys/fs/cgroup\${cg%/}/memory.max" 2>/dev/null) || lim=max
-if [[ $lim =~ ^[0-9]+$ ]] && (( lim / 1024 < mem )); then mem=$((lim / 1024)); fi
+# A memory limit on this session's cgroup or any parent (a container, a slice) is what the run can really
+# use: cgroup v2 (memory.max), or v1's memory controller (memory.limit_in_bytes).
+while IFS=: read -r _ controllers cg; do
+  case $controllers in
+    '') base=/sys/fs/cgroup file=memory.max ;;
+    memory | *,memory | memory,* | *,memory,*) base=/sys/fs/cgroup/memory file=memory.limit_in_bytes ;;
+    *) continue ;;
+  esac
+  cg=\${cg%/}
+  while :; do
+    lim=$(cat "$base$cg/$file" 2>/dev/null) || lim=
+    if [[ $lim =~ ^[0-9]+$ ]] && (( lim / 1024 < mem )); then mem=$((lim / 1024)); fi
+    [[ -n $cg ]] || break
+    cg=\${cg%/*}
+  done
+done < /proc/self/cgroup
 emit memory ok "$(awk -v k="$mem" 'BEGIN { printf "%.1f", k / 1048576 }')"
 `;
 }
