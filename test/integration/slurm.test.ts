@@ -188,6 +188,9 @@ describe('Slurm back end', () => {
     const stop = await rlstack(['stop', runDir], { primeRl });
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
     expect(stop.stdout).toContain('nothing of the run is left running');
+    // It returns once Slurm says the job ended: job.sbatch's own scancel must not wait out its 30 s sleep.
+    console.log(`rlstack stop → job ended: ${stop.ms} ms`);
+    expect(stop.ms).toBeLessThan(20_000);
     await waitFor('CANCELLED', () => slurmJobState(jobId) === 'CANCELLED', 60_000);
     const { json } = await statusJson(runDir, primeRl);
     expect(json.run?.state).toBe('stopped');
