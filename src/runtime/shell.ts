@@ -12,17 +12,20 @@ export function shQuote(value: string): string {
 }
 
 /** Runtime variables node.sh sets; a reference to anything else is a bug in the plan. */
-export const RUNTIME_VARIABLES = new Set(['RLSTACK_ARTIFACTS', 'RLSTACK_LOG_DIR', 'RLSTACK_RUN_ID', 'RLSTACK_RUN_DIR', 'RLSTACK_HOST']);
+export const RUNTIME_VARIABLES = new Set(['RLSTACK_ARTIFACTS', 'RLSTACK_LOG_DIR', 'RLSTACK_RUN_ID', 'RLSTACK_RUN_DIR', 'RLSTACK_RENDERED', 'RLSTACK_HOST', 'RLSTACK_ADDR']);
 
-/** A plan word as one bash word: literal text single-quoted, `${RLSTACK_X}` and `${RLSTACK_HOST:N}` expanded. */
+/** Indexed runtime references and the bash array node.sh fills for each. */
+const INDEXED: Readonly<Record<string, string>> = { RLSTACK_HOST: 'RLSTACK_HOSTS', RLSTACK_ADDR: 'RLSTACK_ADDRS' };
+
+/** A plan word as one bash word: literal text single-quoted, `${RLSTACK_X}`, `${RLSTACK_HOST:N}` and `${RLSTACK_ADDR:N}` expanded. */
 export function shWord(word: string): string {
   const parts: string[] = [];
   let last = 0;
   for (const match of word.matchAll(RUNTIME_REFERENCE)) {
     const [text, name, index] = match;
-    if (!RUNTIME_VARIABLES.has(name!)) throw new Error(`unknown runtime reference ${text}`);
+    if (!RUNTIME_VARIABLES.has(name!) || (index !== undefined) !== (name! in INDEXED)) throw new Error(`unknown runtime reference ${text}`);
     if (match.index! > last) parts.push(shQuote(word.slice(last, match.index)));
-    parts.push(name === 'RLSTACK_HOST' ? `"\${RLSTACK_HOSTS[${Number(index)}]}"` : `"\${${name}}"`);
+    parts.push(index !== undefined ? `"\${${INDEXED[name!]}[${Number(index)}]}"` : `"\${${name}}"`);
     last = match.index! + text.length;
   }
   if (last < word.length || parts.length === 0) parts.push(shQuote(word.slice(last)));

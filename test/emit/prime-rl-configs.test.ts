@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { parseTOML } from 'toml-eslint-parser';
 import { describe, expect, it } from 'vitest';
-import { envAddressOverrides, layoutFromPlan, layoutFromSpec, primeRlFiles, renderPrimeRlConfigs, type PrimeRlFile } from '../../src/compiler/emit/prime-rl/configs.js';
+import { layoutFromPlan, orchestratorSources, layoutFromSpec, primeRlFiles, renderPrimeRlConfigs, type PrimeRlFile } from '../../src/compiler/emit/prime-rl/configs.js';
 import { checkConfigKeys } from '../../src/compiler/emit/prime-rl/keys.js';
 import { listPresets, presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
@@ -324,7 +324,15 @@ nodes = 0
       const sources = [...o.train.source, ...(o.eval?.source ?? [])];
       const orchestratorNode = plan.roles.orchestrator.node;
       expect(plan.roles.env_servers.map((s) => s.split)).toEqual([...o.train.source.map(() => 'train'), ...(o.eval?.source ?? []).map(() => 'eval')]);
-      const overrides = envAddressOverrides(layoutFromPlan(r.planned.resolved.spec, r.planned.derived, plan));
+      const orchestratorFile = r.files.find((f) => f.path === 'configs/orchestrator.toml')!;
+      const overlayText = orchestratorSources(layoutFromPlan(r.planned.resolved.spec, r.planned.derived, plan), orchestratorFile.config);
+      const overlay: Any = overlayText ? JSON.parse(overlayText) : undefined;
+      const command = plan.processes.find((p) => p.name === 'orchestrator')!.command;
+      // pydantic-config has no indexed list flags (--train.source.1.serve.address replaces the list with a dict)
+      expect(command.filter((w) => /^--(train|eval)\.source\./.test(w))).toEqual([]);
+      const remote = plan.roles.env_servers.some((s) => s.node !== orchestratorNode);
+      expect(overlay !== undefined).toBe(remote);
+      if (remote) expect(command.join(' ')).toContain('@ ${RLSTACK_ARTIFACTS}/configs/orchestrator.toml @ ${RLSTACK_RENDERED}/configs/orchestrator-sources.json');
       plan.roles.env_servers.forEach((s, i) => {
         expect(s.port).toBe(o.env_server_base_port + i);
         expect(sources[i].name).toBe(s.name);
@@ -337,12 +345,12 @@ nodes = 0
           // on a fleet node: bind every interface there; the orchestrator learns the host at start
           expect(server.serve.address).toBe(`tcp://*:${s.port}`);
           expect(sources[i].serve).toBeUndefined();
-          const j = (s.split === 'train' ? o.train.source : o.eval.source).findIndex((x: Any) => x.name === s.name);
-          const words = [`--${s.split}.source.${j}.serve.address`, `tcp://\${RLSTACK_HOST:${s.node}}:${s.port}`];
-          expect(overrides).toContainEqual(words);
-          // and the orchestrator's command line carries exactly these words
-          const command = plan.processes.find((p) => p.name === 'orchestrator')!.command.join(' ');
-          expect(command).toContain(words.join(' '));
+          // the sources file repeats the whole list (root files replace lists) with the remote address
+          const list = overlay[s.split].source;
+          expect(list.map((x: Any) => x.name)).toEqual((s.split === 'train' ? o.train.source : o.eval.source).map((x: Any) => x.name));
+          const entry = list.find((x: Any) => x.name === s.name);
+          expect(entry.serve.address).toBe(`tcp://\${RLSTACK_HOST:${s.node}}:${s.port}`);
+          expect(entry.env).toEqual(sources[i].env);
         }
       });
     }

@@ -43,7 +43,11 @@ describe('the intellect3 preset', () => {
     expect(orchestrator.after).toContain('inference-43');
     expect(orchestrator.after).toContain('router');
     expect(orchestrator.after).toContain('env-train-swe-28');
-    expect(byName.get('trainer-0')).toMatchObject({ node: 48, ports: [29500, 29501], after: ['orchestrator'] });
+    // prime-rl starts the trainers with the orchestrator (entrypoints/rl.py): the orchestrator binds its
+    // rollout port only after trainer rank 0 joined the broadcast group, so a trainer waiting for that
+    // port would deadlock. The trainers watch the orchestrator once it is ready.
+    expect(byName.get('trainer-0')).toMatchObject({ node: 48, ports: [29500, 29501], after: [], watch: ['orchestrator'], order: orchestrator.order });
+    for (const p of plan.processes.filter((q) => q.role === 'trainer')) expect(p.after).toEqual([]);
     expect(byName.get('trainer-15')!.command).toContain('--node-rank=15');
     expect(byName.get('trainer-15')!.command).toContain('--nnodes=16');
     expect(byName.get('env-train-math')).toMatchObject({ node: 48, ports: [5000] });

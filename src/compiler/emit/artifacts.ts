@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { PACKAGE_ROOT } from '../../paths.js';
+import { RUNTIME } from '../../runtime/components/common.js';
 import { shQuote, shWord } from '../../runtime/shell.js';
 import { RLSTACK_VERSION } from '../../version.js';
 import type { Derived } from '../plan/derive.js';
@@ -69,13 +70,18 @@ export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: 
   if (spec.cluster.backend === 'slurm') add('slurm/job.sbatch', renderSbatch(spec, plan), 0o755);
   if (spec.cluster.backend === 'ssh') add('ssh/hosts', `${plan.nodes.map((n) => n.host ?? '').join('\n')}\n`);
 
-  files.sort((a, b) => a.path.localeCompare(b.path));
+  files.sort((a, b) => codePointOrder(a.path, b.path));
   const manifest: Manifest = {
     rlstack_version: RLSTACK_VERSION,
     spec_sha256: sha256(JSON.stringify(sortedKeys(spec))),
     files: files.map((f) => ({ path: f.path, sha256: sha256(f.content), bytes: Buffer.byteLength(f.content) })),
   };
   return { artifacts: [...files, { path: 'manifest.json', content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }], manifest };
+}
+
+/** Sorting that does not depend on the locale: artifacts are byte-identical everywhere. */
+export function codePointOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sha256(text: string): string {
@@ -98,7 +104,7 @@ function functionSuffix(index: number): string {
 /** The node's launch plan as bash for node.sh to source: arrays only, every value quoted. */
 export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: PlanProcess[], byName: Map<string, PlanProcess>): string {
   const words = (list: readonly string[]) => list.map(shQuote).join(' ');
-  const ordered = [...processes].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  const ordered = [...processes].sort((a, b) => a.order - b.order || codePointOrder(a.name, b.name));
   const orders = [...new Set(ordered.map((p) => p.order))];
   const gpus = new Set(processes.flatMap((p) => p.gpus));
   const lines = [
@@ -113,6 +119,7 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
     `declare -A RLS_FN=(${ordered.map((p, i) => `[${shQuote(p.name)}]=${functionSuffix(i)}`).join(' ')})`,
     `RLS_WATCH=(${words(peersToWatch(processes, byName, node.index))})`,
   ];
+  const rendered = `${RUNTIME.rendered}/`;
   ordered.forEach((p, i) => {
     const after = p.after.map((dep) => {
       const d = byName.get(dep)!;
@@ -127,6 +134,7 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
       `  RLS_AFTER=(${words(after)})`,
       `  RLS_ENV=(${words(Object.entries(p.env).map(([k, v]) => `${k}=${v}`))})`,
       `  RLS_SECRETS=(${words(p.secrets)})`,
+      `  RLS_RENDER=(${words(p.command.filter((w) => w.startsWith(rendered)).map((w) => w.slice(rendered.length)))})`,
       `  RLS_CMD=(${p.command.map(shWord).join(' ')})`,
       '}',
     );
@@ -136,11 +144,11 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
 
 /** What this node's processes depend on elsewhere and can probe over the network (not 'process' readiness). */
 function peersToWatch(processes: PlanProcess[], byName: Map<string, PlanProcess>, node: number): string[] {
-  const deps = new Set(processes.flatMap((p) => p.after));
+  const deps = new Set(processes.flatMap((p) => [...p.after, ...p.watch]));
   return [...deps]
     .map((name) => byName.get(name)!)
     .filter((d) => d.node !== node && d.ready !== 'process')
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => codePointOrder(a.name, b.name))
     .map((d) => `${d.name}|${d.ready}|${d.node}|${d.ports[0] ?? 0}`);
 }
 
@@ -152,6 +160,8 @@ function renderNodeScript(spec: Spec, plan: LaunchPlan): string {
     prime_rl_dir: spec.run.prime_rl_dir,
     prime_rl_revision: spec.run.prime_rl_revision,
     hf_home: spec.run.hf_home,
+    trainer_checkpoint_base: spec.checkpoint.dir,
+    secret_names: Object.keys(spec.secrets).sort(codePointOrder).map(shQuote).join(' '),
     model_name: spec.model.name,
     ready_timeout_s: String(spec.run.ready_timeout_s),
     check_timeout_s: String(Math.min(spec.run.ready_timeout_s, 600)),

@@ -120,6 +120,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
           gpus,
           ports: slot.dpGroup && (i % layout.nodesPerReplica) === 0 && k === 0 ? [slot.port, ports.dataParallelRpc] : [slot.port],
           after: [],
+          watch: [],
           ready: 'http /health',
           order: 0,
           command: engineCommand(slot),
@@ -142,6 +143,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         gpus: [],
         ports: [ports.router, ports.routerMetrics],
         after: [],
+        watch: [],
         ready: 'http /health',
         order: 1,
         command: routerCommand(spec, ports.router, ports.routerMetrics, engines),
@@ -174,6 +176,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         gpus: [],
         ports: [port],
         after: [],
+        watch: [],
         ready: 'tcp',
         order: 0,
         command: envServerCommand(env),
@@ -194,16 +197,16 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
       gpus: [],
       ports: [ports.rollouts, ports.rolloutsReady],
       after: [...engineNames, ...(routerNode ? ['router'] : []), ...ordered.map(envServerName)],
-      // it binds the ZMQ rollout transport once it is up: trainers on any node can probe that port
+      watch: [],
+      // It binds the ZMQ rollout transport only once trainer rank 0 has joined the weight-broadcast group
+      // through every engine (docs/prime-rl-mapping.md): so it starts together with the trainers.
       ready: 'tcp',
       order: 2,
       command: orchestratorCommand({
         ...(routerNode ? { router: { node: routerNode.index, port: ports.router } } : {}),
         engines,
         ...(derived.weightBroadcast === 'nccl' && trainerPlacements[0] ? { ncclMasterNode: trainerPlacements[0].node.index } : {}),
-        remoteEnvServers: ordered
-          .map((source, i) => ({ split: source.split, sourceIndex: source.sourceIndex, node: envServers[i]!.node, port: envServers[i]!.port }))
-          .filter((e) => e.node !== orchestratorNode.index),
+        remoteEnvServers: envServers.some((e) => e.node !== orchestratorNode.index),
       }),
       env: orchestratorEnv(spec),
       secrets: secretsFor(spec, 'orchestrator'),
@@ -220,9 +223,11 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
         node: placement.node.index,
         gpus: placement.gpus,
         ports: rank === 0 ? [ports.rendezvous, ...(derived.weightBroadcast === 'nccl' ? [ports.weightBroadcast] : [])] : [],
-        after: [orchestrator.name],
+        // prime-rl starts trainers with everything else; waiting for the orchestrator's port would deadlock.
+        after: [],
+        watch: [orchestrator.name],
         ready: 'process',
-        order: 3,
+        order: 2,
         command: trainerCommand({
           nodes: trainerPlacements.length,
           gpusPerNode: placement.gpus.length,

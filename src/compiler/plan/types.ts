@@ -33,6 +33,8 @@ export interface PlanProcess {
   ports: number[];
   /** Processes that must be ready before this one starts. */
   after: string[];
+  /** Processes on other nodes this one needs once they are ready (node.sh's peer watch probes them). */
+  watch: string[];
   ready: Readiness;
   /** Start order (0 first); processes with the same order start together. */
   order: number;

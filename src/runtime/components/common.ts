@@ -16,6 +16,8 @@ export const RUNTIME = {
   logDir: '${RLSTACK_LOG_DIR}',
   artifacts: '${RLSTACK_ARTIFACTS}',
   runDir: '${RLSTACK_RUN_DIR}',
+  /** Per node and attempt: artifacts with `${RLSTACK_HOST:N}` words resolved by node.sh (docs/runtime.md). */
+  rendered: '${RLSTACK_RENDERED}',
 } as const;
 
 /** The host of plan node `node` (global index), e.g. `${RLSTACK_HOST:12}`. */
@@ -23,7 +25,16 @@ export function hostOf(node: number): string {
   return `\${RLSTACK_HOST:${node}}`;
 }
 
-/** Every runtime reference in a word: `${RLSTACK_NAME}` or `${RLSTACK_HOST:N}`. */
+/**
+ * An address of plan node `node` that ZMQ can bind on that node: its IP there (first of `hostname -I`),
+ * its host name elsewhere — what prime-rl's template passes as vLLM's data-parallel address
+ * (templates/multi_node_rl.sbatch.j2:372).
+ */
+export function addressOf(node: number): string {
+  return `\${RLSTACK_ADDR:${node}}`;
+}
+
+/** Every runtime reference in a word: `${RLSTACK_NAME}`, `${RLSTACK_HOST:N}` or `${RLSTACK_ADDR:N}`. */
 export const RUNTIME_REFERENCE = /\$\{(RLSTACK_[A-Z_]+)(?::(\d+))?\}/g;
 
 export const COMMON_ENV_DEFAULTS: Readonly<Record<string, string>> = {
@@ -40,7 +51,7 @@ export function envValue(value: string | number | boolean): string {
 export function mergeEnv(...tables: Readonly<Record<string, string | number | boolean>>[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const table of tables) for (const [k, v] of Object.entries(table)) out[k] = envValue(v);
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function secretsFor(spec: Spec, role: SecretRole): string[] {

@@ -1,6 +1,6 @@
 /** vLLM engines, started as prime-rl's multi-node template starts them: one bare engine per tp GPUs. */
 import type { Spec } from '../../compiler/spec/schema.js';
-import { COMMON_ENV_DEFAULTS, hostOf, mergeEnv, RUNTIME, UV_RUN } from './common.js';
+import { addressOf, COMMON_ENV_DEFAULTS, mergeEnv, RUNTIME, UV_RUN } from './common.js';
 
 /** Path of the config within the compiled artifacts. */
 export const INFERENCE_CONFIG = 'configs/inference.toml';
@@ -25,7 +25,8 @@ export function engineCommand(slot: EngineSlot): string[] {
       '--vllm.data-parallel-size', String(slot.dpGroup.size),
       '--vllm.data-parallel-size-local', '1',
       '--vllm.data-parallel-rank', String(slot.dpGroup.rank),
-      '--vllm.data-parallel-address', hostOf(slot.dpGroup.headNode),
+      // ZMQ binds the DP coordinator on the head: an IP there, the head's host name elsewhere.
+      '--vllm.data-parallel-address', addressOf(slot.dpGroup.headNode),
       '--vllm.data-parallel-rpc-port', String(slot.dpGroup.rpcPort),
       '--vllm.api-server-count', '1',
     );

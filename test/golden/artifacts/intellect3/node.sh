@@ -12,6 +12,8 @@ RUN_NAME=intellect3
 PRIME_RL_DIR=/shared/prime-rl
 PRIME_RL_REVISION=559b447
 HF_HOME_DIR=/shared/hf
+TRAINER_CHECKPOINT_BASE=''
+ALL_SECRETS=(HF_TOKEN WANDB_API_KEY)
 MODEL_NAME=PrimeIntellect/INTELLECT-3
 READY_TIMEOUT_S=3600
 CHECK_TIMEOUT_S=600
@@ -25,6 +27,10 @@ SANDBOX_DOCKER=true
 RLSTACK_ARTIFACTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RLSTACK_RUN_DIR=$(dirname "$RLSTACK_ARTIFACTS")
 export RLSTACK_ARTIFACTS RLSTACK_RUN_DIR
+# run.hf_home's default: one model cache beside the runs of run.output_dir.
+[[ -n $HF_HOME_DIR ]] || HF_HOME_DIR=$(dirname "$RLSTACK_RUN_DIR")/hf
+# prime-rl's trainer writes <ckpt.output_dir>/checkpoints/step_N/trainer, the orchestrator <run dir>/checkpoints/step_N/orchestrator.
+[[ -n $TRAINER_CHECKPOINT_BASE ]] || TRAINER_CHECKPOINT_BASE=$RLSTACK_RUN_DIR
 
 die_early() { echo "rlstack node.sh: $*" >&2; exit 3; }
 
@@ -43,9 +49,12 @@ RLSTACK_RUN_ID=${RLSTACK_RUN_ID:-}
 export RLSTACK_RUN_ID
 
 NODE_ID=$(printf '%03d' "$NODE")
+# This run's vLLM RPC folders on a node (the run id has a fixed length: no other run's prefix matches).
+RPC_DIR_PREFIX=/tmp/vllm-rpc-rls-${RLSTACK_RUN_ID:0:16}
 STATE_DIR=$RLSTACK_RUN_DIR/state/attempt_$ATTEMPT
 RLSTACK_LOG_DIR=$RLSTACK_RUN_DIR/logs/attempt_$ATTEMPT
-export RLSTACK_LOG_DIR
+RLSTACK_RENDERED=$STATE_DIR/rendered/node-$NODE_ID
+export RLSTACK_LOG_DIR RLSTACK_RENDERED
 mkdir -p "$STATE_DIR/processes" "$STATE_DIR/nodes" "$RLSTACK_LOG_DIR" || die_early "cannot create the run's state and log folders under $RLSTACK_RUN_DIR"
 exec > >(tee -a "$RLSTACK_LOG_DIR/node-$NODE_ID.log") 2>&1
 
@@ -53,7 +62,16 @@ HOSTS_FILE=$STATE_DIR/hosts
 [[ -f $HOSTS_FILE ]] || die_early "the back end did not write $HOSTS_FILE"
 mapfile -t RLSTACK_HOSTS < "$HOSTS_FILE"
 (( ${#RLSTACK_HOSTS[@]} >= NODE_COUNT )) || die_early "$HOSTS_FILE names ${#RLSTACK_HOSTS[@]} hosts, the plan has $NODE_COUNT nodes"
+for host_entry in "${RLSTACK_HOSTS[@]}"; do
+  # Host names end up in URLs, ZMQ addresses and the resolved JSON files: nothing but a host name.
+  [[ $host_entry =~ ^[A-Za-z0-9._:-]+$ ]] || die_early "$HOSTS_FILE holds '$host_entry', which is not a host name"
+done
 HOST=${RLSTACK_HOSTS[$NODE]}
+# An address of each node that ZMQ can bind there: this node's IP (prime-rl: LOCAL_IP=$(hostname -I …),
+# templates/multi_node_rl.sbatch.j2:236), every other node's host name.
+LOCAL_IP=$(hostname -I 2>/dev/null | awk '{ print $1 }')
+RLSTACK_ADDRS=("${RLSTACK_HOSTS[@]}")
+[[ -n $LOCAL_IP ]] && RLSTACK_ADDRS[NODE]=$LOCAL_IP
 
 NODE_PLAN=$RLSTACK_ARTIFACTS/nodes/node-$NODE_ID.sh
 [[ -f $NODE_PLAN ]] || die_early "missing $NODE_PLAN"
@@ -132,12 +150,25 @@ probe() { # "name|ready|node|port"
 TEARING_DOWN=0
 EXIT_CODE=0
 
-checkpoint_in_progress() {
-  local dir
-  for dir in "$RLSTACK_RUN_DIR"/checkpoints/step_*; do
-    [[ -d $dir && ! -e $dir/STABLE ]] && return 0
-  done
-  return 1
+step_numbers() { # dir-with-step_N-folders: prints the N's, ascending (bounded: a bogus step_999…9 is no step)
+  local dir n
+  for dir in "$1"/step_*; do
+    n=${dir##*/step_}
+    [[ $n =~ ^[0-9]{1,15}$ ]] && printf '%d\n' "$((10#$n))"
+  done | sort -n
+}
+
+# A complete checkpoint of step N: the trainer's DCP folder with its .metadata, which DCP writes last
+# (prime-rl trainer/ckpt.py:195), and the orchestrator's progress.pt, renamed into place when whole
+# (orchestrator/ckpt.py:36-40). prime-rl writes no STABLE marker under checkpoints/.
+checkpoint_complete() { # step
+  [[ -f $TRAINER_CHECKPOINT_BASE/checkpoints/step_$1/trainer/.metadata && -f $RLSTACK_RUN_DIR/checkpoints/step_$1/orchestrator/progress.pt ]]
+}
+
+checkpoint_in_progress() { # the newest trainer checkpoint folder has no .metadata yet
+  local newest
+  newest=$(step_numbers "$TRAINER_CHECKPOINT_BASE/checkpoints" | tail -n 1)
+  [[ -n $newest && -d $TRAINER_CHECKPOINT_BASE/checkpoints/step_$newest/trainer && ! -f $TRAINER_CHECKPOINT_BASE/checkpoints/step_$newest/trainer/.metadata ]]
 }
 
 stop_processes() { # reason
@@ -265,6 +296,16 @@ check_node() {
     rev=$(git -C "$PRIME_RL_DIR" rev-parse HEAD 2>/dev/null) || rev=unknown
     [[ $rev == "$PRIME_RL_REVISION"* ]] || problems+=("prime-rl at $PRIME_RL_DIR is at $rev, the configs target $PRIME_RL_REVISION")
     PATH=$PRIME_RL_DIR/.venv/bin:$PATH command -v uv > /dev/null 2>&1 || problems+=("uv not found on PATH")
+    # Every program this node runs is an entry point of the venv; vllm-router comes only with prime-rl's
+    # disagg extra, the taskset packages only with `uv sync --all-extras --all-packages` (as prime-rl's
+    # template syncs: templates/multi_node_rl.sbatch.j2:158).
+    local name program missing=()
+    for name in "${RLS_PROCS[@]}"; do
+      "rls_proc_${RLS_FN[$name]}"
+      program=${RLS_CMD[3]:-}
+      [[ -n $program && ! -x $PRIME_RL_DIR/.venv/bin/$program && " ${missing[*]} " != *" $program "* ]] && missing+=("$program")
+    done
+    (( ${#missing[@]} )) && problems+=("the venv at $PRIME_RL_DIR/.venv has no ${missing[*]}: run 'uv sync --all-extras --all-packages' there")
   fi
   for port in "${RLS_NODE_PORTS[@]}"; do
     tcp_open 127.0.0.1 "$port" && problems+=("port $port is already in use")
@@ -310,14 +351,17 @@ barrier() { # every node checked, or name the ones that did not
 
 # --------------------------------------------------------------------------------------------- start
 
-fetch_model() { # once per run into HF_HOME on the first node; every process then reads it offline
-  [[ -n $HF_HOME_DIR ]] || return 0
+fetch_model() { # once per run into the shared HF_HOME on the first node, so hundreds of processes do not all download it
+  # prime-rl pre-downloads with snapshot_download and skips a local path (trainer/model.py:72-91); `hf
+  # download` is that call's CLI (huggingface_hub >= 1.0 has no huggingface-cli). Processes stay online:
+  # the orchestrator and env servers load their datasets themselves.
+  [[ -e $MODEL_NAME ]] && return 0
   local marker
   marker="$HF_HOME_DIR/.rlstack-downloaded-${MODEL_NAME//\//--}"
   if (( NODE == 0 )) && [[ ! -e $marker ]]; then
     log "downloading $MODEL_NAME into $HF_HOME_DIR"
     mkdir -p "$HF_HOME_DIR" || fail model-download "cannot create $HF_HOME_DIR"
-    if (cd "$PRIME_RL_DIR" && HF_HOME=$HF_HOME_DIR PATH=$PRIME_RL_DIR/.venv/bin:$PATH uv run --no-sync huggingface-cli download "$MODEL_NAME" > "$RLSTACK_LOG_DIR/model-download.log" 2>&1); then
+    if (cd "$PRIME_RL_DIR" && HF_HOME=$HF_HOME_DIR PATH=$PRIME_RL_DIR/.venv/bin:$PATH uv run --no-sync hf download "$MODEL_NAME" > "$RLSTACK_LOG_DIR/model-download.log" 2>&1); then
       : > "$marker"
     else
       fail model-download "could not download $MODEL_NAME (logs/attempt_$ATTEMPT/model-download.log)"
@@ -336,47 +380,63 @@ prepare_node() {
   # Boxes of an earlier attempt of this run outlive scancel (Docker is outside the job's cgroup).
   sweep_sandboxes
   # This run's stale IPC files from an earlier attempt on this node (never anyone else's).
-  rm -rf "/tmp/vllm-rpc-rlstack-$RUN_NAME-"* "/dev/shm/rlstack-$RUN_NAME-"* 2>/dev/null
+  rm -rf "$RPC_DIR_PREFIX-"* 2>/dev/null
+  # InfiniBand HCAs only, as prime-rl picks them (templates/multi_node_rl.sbatch.j2:225): RoCE and Ethernet
+  # ports would send NCCL over the wrong fabric. A value the user set (environment or [env]) wins.
   NCCL_HCA=
-  if command -v ibv_devinfo > /dev/null 2>&1; then
-    NCCL_HCA=$(ibv_devinfo 2>/dev/null | awk '/hca_id:/ { hca = $2 } /state:.*PORT_ACTIVE/ { if (hca != "") print hca; hca = "" }' | paste -sd, -)
+  if [[ -z ${NCCL_IB_HCA:-} ]] && command -v ibv_devinfo > /dev/null 2>&1; then
+    NCCL_HCA=$(ibv_devinfo 2>/dev/null | sed -n -e '/hca_id/p' -e '/link_layer:/p' | grep -B1 InfiniBand | grep hca_id | sed -e 's/^hca_id://g' | tr -d '[:blank:]' | paste -sd, -)
   fi
 }
 
-resume_step() { # the latest complete checkpoint, or nothing
-  local dir best=
-  for dir in "$RLSTACK_RUN_DIR"/checkpoints/step_*; do
-    [[ -e $dir/STABLE ]] || continue
-    dir=${dir##*/step_}
-    [[ $dir =~ ^[0-9]+$ ]] && { [[ -z $best ]] || (( dir > best )); } && best=$dir
+render_files() { # the current process's RLS_RENDER files: artifacts with host words resolved, per node and attempt
+  local file content i
+  for file in "${RLS_RENDER[@]}"; do
+    content=$(< "$RLSTACK_ARTIFACTS/$file") || fail "${1:-render}" "cannot read $RLSTACK_ARTIFACTS/$file"
+    for ((i = 0; i < NODE_COUNT; i++)); do
+      content=${content//"\${RLSTACK_HOST:$i}"/${RLSTACK_HOSTS[$i]}}
+    done
+    [[ $content == *'${RLSTACK_'* ]] && fail "${1:-render}" "$file names a host that is not in the plan"
+    mkdir -p "$(dirname "$RLSTACK_RENDERED/$file")" && write_atomic "$RLSTACK_RENDERED/$file" "$content" \
+      || fail "${1:-render}" "cannot write $RLSTACK_RENDERED/$file"
   done
+}
+
+resume_step() { # the latest complete checkpoint, or nothing
+  local n best=
+  while read -r n; do checkpoint_complete "$n" && best=$n; done < <(step_numbers "$RLSTACK_RUN_DIR/checkpoints")
   printf '%s' "$best"
 }
 
-prune_past_resume() { # remove rollouts and broadcasts of steps past the resume step (prime-rl does so too)
-  local step=${1:-0} dir n
-  for dir in "$RLSTACK_RUN_DIR"/rollouts/step_* "$RLSTACK_RUN_DIR"/broadcasts/step_*; do
-    n=${dir##*/step_}
-    [[ $n =~ ^[0-9]+$ ]] && (( n > step )) && rm -rf "$dir"
+prune_past_resume() { # step: remove rollouts and broadcasts past it, every one (-1) on a fresh start (prime-rl utils/pathing.py:196-214)
+  local step=$1 n
+  for dir in "$RLSTACK_RUN_DIR"/rollouts "$RLSTACK_RUN_DIR"/broadcasts; do
+    while read -r n; do (( n > step )) && rm -rf "$dir/step_$n"; done < <(step_numbers "$dir")
   done
 }
 
-KEEP_ENV=(PATH HOME USER LOGNAME LANG LC_ALL TZ TMPDIR TERM SHELL RLSTACK_RUN_ID RLSTACK_RUN_DIR RLSTACK_ARTIFACTS RLSTACK_LOG_DIR)
-
 start_process() { # name
-  local name=$1 log_file secret value
+  local name=$1 log_file secret
   "rls_proc_${RLS_FN[$name]}"
   ROLE_OF[$name]=$RLS_ROLE
   log_file=$RLSTACK_LOG_DIR/$name.log
-  local extra=()
-  [[ -n $NCCL_HCA ]] && extra+=("NCCL_IB_HCA=$NCCL_HCA")
-  [[ -n $HF_HOME_DIR ]] && extra+=("HF_HOME=$HF_HOME_DIR" "HF_HUB_OFFLINE=1")
+  render_files "$name"
+  # Defaults the user's [env] overrides (RLS_ENV comes after them), then what this run manages.
+  local defaults=("HF_HOME=$HF_HOME_DIR") managed=()
+  [[ -n $NCCL_HCA ]] && defaults+=("NCCL_IB_HCA=$NCCL_HCA")
+  # prime-rl gives every component the run's identity (entrypoints/rl.py:614-620, sbatch template :70-73).
+  managed+=("PRL_RUN_ID=$RLSTACK_RUN_ID" "PRL_RUN_NAME=$RUN_NAME" "WANDB_RUN_ID=$RLSTACK_RUN_ID" "WANDB_SHARED_MODE=1")
   case $RLS_ROLE in
     trainer | orchestrator)
-      extra+=("PRL_RUN_ID=$RLSTACK_RUN_ID" "PRL_RUN_NAME=$RUN_NAME" "WANDB_RUN_ID=$RLSTACK_RUN_ID" "WANDB_SHARED_MODE=1")
       (( RESUME_STEP_SET )) && RLS_CMD+=(--resume.step "$RESUME_STEP") ;;
-    inference) extra+=("VLLM_RPC_BASE_PATH=/tmp/vllm-rpc-rlstack-$RUN_NAME-$ATTEMPT-$name") ;;
-    env_server) [[ $SANDBOX_DOCKER == true ]] && extra+=("RLSTACK_SANDBOX_LABEL=$RLSTACK_RUN_ID") ;;
+    inference)
+      # vLLM binds its ZMQ IPC sockets in this folder and does not create it (prime-rl mkdirs it first:
+      # templates/_launch_rank.sh.j2:22-23); one per engine (its port, as prime-rl), so engines on a node never
+      # collide. Short: a socket path inside it must stay under the 107 bytes of sun_path.
+      local rpc_dir=$RPC_DIR_PREFIX-$ATTEMPT-$RLS_READY_PORT
+      mkdir -p "$rpc_dir" || fail "$name" "cannot create $rpc_dir"
+      managed+=("VLLM_RPC_BASE_PATH=$rpc_dir") ;;
+    env_server) [[ $SANDBOX_DOCKER == true ]] && managed+=("RLSTACK_SANDBOX_LABEL=$RLSTACK_RUN_ID") ;;
   esac
   local path_first=$PRIME_RL_DIR/.venv/bin
   # Docker boxes get the run's label from bin/docker, first on the env server's PATH.
@@ -384,19 +444,14 @@ start_process() { # name
   log "starting $name: ${RLS_CMD[*]}"
   (
     cd "$PRIME_RL_DIR" || exit 97
-    # Only the variables this process needs survive: the plan's env, its own secrets, a few basics.
-    declare -A secrets=()
-    for secret in "${RLS_SECRETS[@]}"; do secrets[$secret]=${!secret-}; done
-    declare -A keep=()
-    for value in "${KEEP_ENV[@]}"; do keep[$value]=1; done
-    while IFS= read -r value; do
-      [[ -n ${keep[$value]:-} || $value == SLURM_* ]] || unset "$value" 2>/dev/null
-    done < <(compgen -e)
-    export PATH="$path_first:$PATH"
-    for value in "${RLS_ENV[@]}" "${extra[@]}"; do export "${value?}"; done
-    for secret in "${!secrets[@]}"; do
-      [[ -n ${secrets[$secret]} ]] && export "$secret=${secrets[$secret]}"
+    # The node's whole environment, as prime-rl passes os.environ to every component (entrypoints/rl.py:
+    # 292-293, 341-342): NCCL_*, FI_*, UCX_*, LD_LIBRARY_PATH, proxies… — less the secrets of [secrets]
+    # that are not this process's.
+    for secret in "${ALL_SECRETS[@]}"; do
+      [[ " ${RLS_SECRETS[*]} " == *" $secret "* ]] || unset "$secret"
     done
+    export PATH="$path_first:$PATH"
+    for value in "${defaults[@]}" "${RLS_ENV[@]}" "${managed[@]}"; do export "${value?}"; done
     exec setsid "${RLS_CMD[@]}"
   ) >> "$log_file" 2>&1 < /dev/null &
   PID_OF[$name]=$!
@@ -502,8 +557,9 @@ watch_peers() {
       continue
     fi
     i=$((i + 1))
-    # A peer that finished cleanly (the orchestrator at the end of the run) is not missing.
-    grep -qs '"state": "exited"' "$STATE_DIR/processes/${dep%%|*}.json" && continue
+    # A peer that is not ready yet (the orchestrator binds its port only once trainer rank 0 has joined)
+    # or that finished cleanly (the orchestrator at the end of the run) is not missing.
+    grep -qs '"state": "ready"' "$STATE_DIR/processes/${dep%%|*}.json" || continue
     misses=$(( ${PEER_MISSES[$dep]:-0} + 1 ))
     PEER_MISSES[$dep]=$misses
     (( misses >= PEER_MISSES_ALLOWED )) || continue
@@ -550,15 +606,22 @@ if [[ $RESUME == true || ${SLURM_RESTART_COUNT:-0} -gt 0 ]]; then
   RESUME_STEP=$(resume_step)
   [[ -n $RESUME_STEP ]] && RESUME_STEP_SET=1 && log "resuming from the checkpoint of step $RESUME_STEP"
 fi
-if [[ $NODE == "$ORCHESTRATOR_NODE" ]]; then prune_past_resume "$RESUME_STEP"; fi
+if [[ $NODE == "$ORCHESTRATOR_NODE" ]]; then prune_past_resume "${RESUME_STEP:--1}"; fi
 fetch_model
 
 # Processes of one start order start together; the next order starts when they are all ready.
 for order in "${RLS_ORDERS[@]}"; do
   group_var="RLS_GROUP_${order}[@]"
   group=("${!group_var}")
+  # Those that wait for nothing first: a trainer must not wait for its neighbour's dependencies while its
+  # torchrun peers on other nodes are already in rendezvous.
   for name in "${group[@]}"; do
     "rls_proc_${RLS_FN[$name]}"
+    (( ${#RLS_AFTER[@]} )) || start_process "$name"
+  done
+  for name in "${group[@]}"; do
+    "rls_proc_${RLS_FN[$name]}"
+    (( ${#RLS_AFTER[@]} )) || continue
     wait_for_dependencies "$name"
     start_process "$name"
   done

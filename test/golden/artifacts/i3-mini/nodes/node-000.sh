@@ -17,6 +17,7 @@ rls_proc_p0() { # inference-0
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID 'CUDA_VISIBLE_DEVICES=0,1,2,3' GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=(HF_TOKEN)
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -27,6 +28,7 @@ rls_proc_p1() { # inference-1
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID 'CUDA_VISIBLE_DEVICES=4,5,6,7' GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=(HF_TOKEN)
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8101 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -37,5 +39,6 @@ rls_proc_p2() { # router
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=(HF_TOKEN)
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy consistent_hash --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 http://"${RLSTACK_HOSTS[0]}":8101 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
 }

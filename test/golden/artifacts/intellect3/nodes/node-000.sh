@@ -17,6 +17,7 @@ rls_proc_p0() { # inference-0
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID 'CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7' GIT_LFS_SKIP_SMUDGE=1 NCCL_DEBUG=WARN OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=(HF_TOKEN)
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -27,5 +28,6 @@ rls_proc_p1() { # router
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 NCCL_DEBUG=WARN OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=(HF_TOKEN)
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy round_robin --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 http://"${RLSTACK_HOSTS[1]}":8100 http://"${RLSTACK_HOSTS[2]}":8100 http://"${RLSTACK_HOSTS[3]}":8100 http://"${RLSTACK_HOSTS[4]}":8100 http://"${RLSTACK_HOSTS[5]}":8100 http://"${RLSTACK_HOSTS[6]}":8100 http://"${RLSTACK_HOSTS[7]}":8100 http://"${RLSTACK_HOSTS[8]}":8100 http://"${RLSTACK_HOSTS[9]}":8100 http://"${RLSTACK_HOSTS[10]}":8100 http://"${RLSTACK_HOSTS[11]}":8100 http://"${RLSTACK_HOSTS[12]}":8100 http://"${RLSTACK_HOSTS[13]}":8100 http://"${RLSTACK_HOSTS[14]}":8100 http://"${RLSTACK_HOSTS[15]}":8100 http://"${RLSTACK_HOSTS[16]}":8100 http://"${RLSTACK_HOSTS[17]}":8100 http://"${RLSTACK_HOSTS[18]}":8100 http://"${RLSTACK_HOSTS[19]}":8100 http://"${RLSTACK_HOSTS[20]}":8100 http://"${RLSTACK_HOSTS[21]}":8100 http://"${RLSTACK_HOSTS[22]}":8100 http://"${RLSTACK_HOSTS[23]}":8100 http://"${RLSTACK_HOSTS[24]}":8100 http://"${RLSTACK_HOSTS[25]}":8100 http://"${RLSTACK_HOSTS[26]}":8100 http://"${RLSTACK_HOSTS[27]}":8100 http://"${RLSTACK_HOSTS[28]}":8100 http://"${RLSTACK_HOSTS[29]}":8100 http://"${RLSTACK_HOSTS[30]}":8100 http://"${RLSTACK_HOSTS[31]}":8100 http://"${RLSTACK_HOSTS[32]}":8100 http://"${RLSTACK_HOSTS[33]}":8100 http://"${RLSTACK_HOSTS[34]}":8100 http://"${RLSTACK_HOSTS[35]}":8100 http://"${RLSTACK_HOSTS[36]}":8100 http://"${RLSTACK_HOSTS[37]}":8100 http://"${RLSTACK_HOSTS[38]}":8100 http://"${RLSTACK_HOSTS[39]}":8100 http://"${RLSTACK_HOSTS[40]}":8100 http://"${RLSTACK_HOSTS[41]}":8100 http://"${RLSTACK_HOSTS[42]}":8100 http://"${RLSTACK_HOSTS[43]}":8100 http://"${RLSTACK_HOSTS[44]}":8100 http://"${RLSTACK_HOSTS[45]}":8100 http://"${RLSTACK_HOSTS[46]}":8100 http://"${RLSTACK_HOSTS[47]}":8100 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
 }

@@ -3,11 +3,10 @@
 RLS_NODE_GPUS=8
 RLS_NODE_PORTS=(8100 8101 8102 8103 8000 29000 5000 5001 5555 5556 29500 29501)
 RLS_PROCS=(env-eval-aime25 env-train-math inference-0 inference-1 inference-2 inference-3 router orchestrator trainer-0)
-RLS_ORDERS=(0 1 2 3)
+RLS_ORDERS=(0 1 2)
 RLS_GROUP_0=(env-eval-aime25 env-train-math inference-0 inference-1 inference-2 inference-3)
 RLS_GROUP_1=(router)
-RLS_GROUP_2=(orchestrator)
-RLS_GROUP_3=(trainer-0)
+RLS_GROUP_2=(orchestrator trainer-0)
 RLS_ALL_TRAINERS=(trainer-0)
 declare -A RLS_FN=([env-eval-aime25]=p0 [env-train-math]=p1 [inference-0]=p2 [inference-1]=p3 [inference-2]=p4 [inference-3]=p5 [router]=p6 [orchestrator]=p7 [trainer-0]=p8)
 RLS_WATCH=()
@@ -19,6 +18,7 @@ rls_proc_p0() { # env-eval-aime25
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync env-server @ "${RLSTACK_ARTIFACTS}"/configs/envs/eval/aime25.toml)
 }
 
@@ -29,6 +29,7 @@ rls_proc_p1() { # env-train-math
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync env-server @ "${RLSTACK_ARTIFACTS}"/configs/envs/train/math.toml)
 }
 
@@ -39,6 +40,7 @@ rls_proc_p2() { # inference-0
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=0 GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -49,6 +51,7 @@ rls_proc_p3() { # inference-1
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1 GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8101 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -59,6 +62,7 @@ rls_proc_p4() { # inference-2
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=2 GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8102 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -69,6 +73,7 @@ rls_proc_p5() { # inference-3
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=3 GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8103 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -79,6 +84,7 @@ rls_proc_p6() { # router
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy consistent_hash --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 http://"${RLSTACK_HOSTS[0]}":8101 http://"${RLSTACK_HOSTS[0]}":8102 http://"${RLSTACK_HOSTS[0]}":8103 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
 }
 
@@ -89,6 +95,7 @@ rls_proc_p7() { # orchestrator
   RLS_AFTER=('inference-0|http /health|0|8100' 'inference-1|http /health|0|8101' 'inference-2|http /health|0|8102' 'inference-3|http /health|0|8103' 'router|http /health|0|8000' 'env-train-math|tcp|0|5000' 'env-eval-aime25|tcp|0|5001')
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 WANDB_SHARED_LABEL=orchestrator)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync orchestrator @ "${RLSTACK_ARTIFACTS}"/configs/orchestrator.toml --output-dir "${RLSTACK_RUN_DIR}" --model.client.base-url http://"${RLSTACK_HOSTS[0]}":8000/v1 --model.client.admin-base-url http://"${RLSTACK_HOSTS[0]}":8100/v1 http://"${RLSTACK_HOSTS[0]}":8101/v1 http://"${RLSTACK_HOSTS[0]}":8102/v1 http://"${RLSTACK_HOSTS[0]}":8103/v1 --weight_broadcast.host "${RLSTACK_HOSTS[0]}" --rollout_transport.host 0.0.0.0)
 }
 
@@ -96,8 +103,9 @@ rls_proc_p8() { # trainer-0
   RLS_ROLE=trainer
   RLS_READY=process
   RLS_READY_PORT=29500
-  RLS_AFTER=('orchestrator|tcp|0|5555')
+  RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID 'CUDA_VISIBLE_DEVICES=4,5,6,7' GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True WANDB_SHARED_LABEL=trainer)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync torchrun --role=trainer --nnodes=1 --nproc-per-node=4 --node-rank=0 --rdzv-endpoint="${RLSTACK_HOSTS[0]}":29500 --rdzv-id="${RLSTACK_RUN_ID}" --log-dir="${RLSTACK_LOG_DIR}"/trainer/torchrun --tee=3 --redirects=3 --local-ranks-filter=0 -m prime_rl.trainer.rl.train @ "${RLSTACK_ARTIFACTS}"/configs/trainer.toml --output-dir "${RLSTACK_RUN_DIR}" --rollout_transport.host "${RLSTACK_HOSTS[0]}")
 }

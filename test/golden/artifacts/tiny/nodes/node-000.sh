@@ -3,11 +3,10 @@
 RLS_NODE_GPUS=2
 RLS_NODE_PORTS=(8100 8000 29000 5000 5555 5556 29500 29501)
 RLS_PROCS=(env-train-reverse-text inference-0 router orchestrator trainer-0)
-RLS_ORDERS=(0 1 2 3)
+RLS_ORDERS=(0 1 2)
 RLS_GROUP_0=(env-train-reverse-text inference-0)
 RLS_GROUP_1=(router)
-RLS_GROUP_2=(orchestrator)
-RLS_GROUP_3=(trainer-0)
+RLS_GROUP_2=(orchestrator trainer-0)
 RLS_ALL_TRAINERS=(trainer-0)
 declare -A RLS_FN=([env-train-reverse-text]=p0 [inference-0]=p1 [router]=p2 [orchestrator]=p3 [trainer-0]=p4)
 RLS_WATCH=()
@@ -19,6 +18,7 @@ rls_proc_p0() { # env-train-reverse-text
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync env-server @ "${RLSTACK_ARTIFACTS}"/configs/envs/train/reverse-text.toml)
 }
 
@@ -29,6 +29,7 @@ rls_proc_p1() { # inference-0
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=0 GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:False UCX_TLS=all VLLM_ENGINE_READY_TIMEOUT_S=4200 VLLM_WORKER_MULTIPROC_METHOD=spawn)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
 }
 
@@ -39,6 +40,7 @@ rls_proc_p2() { # router
   RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy consistent_hash --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
 }
 
@@ -49,6 +51,7 @@ rls_proc_p3() { # orchestrator
   RLS_AFTER=('inference-0|http /health|0|8100' 'router|http /health|0|8000' 'env-train-reverse-text|tcp|0|5000')
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 WANDB_SHARED_LABEL=orchestrator)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync orchestrator @ "${RLSTACK_ARTIFACTS}"/configs/orchestrator.toml --output-dir "${RLSTACK_RUN_DIR}" --model.client.base-url http://"${RLSTACK_HOSTS[0]}":8000/v1 --model.client.admin-base-url http://"${RLSTACK_HOSTS[0]}":8100/v1 --weight_broadcast.host "${RLSTACK_HOSTS[0]}" --rollout_transport.host 0.0.0.0)
 }
 
@@ -56,8 +59,9 @@ rls_proc_p4() { # trainer-0
   RLS_ROLE=trainer
   RLS_READY=process
   RLS_READY_PORT=29500
-  RLS_AFTER=('orchestrator|tcp|0|5555')
+  RLS_AFTER=()
   RLS_ENV=(CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1 GIT_LFS_SKIP_SMUDGE=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True WANDB_SHARED_LABEL=trainer)
   RLS_SECRETS=()
+  RLS_RENDER=()
   RLS_CMD=(uv run --no-sync torchrun --role=trainer --nnodes=1 --nproc-per-node=1 --node-rank=0 --rdzv-endpoint="${RLSTACK_HOSTS[0]}":29500 --rdzv-id="${RLSTACK_RUN_ID}" --log-dir="${RLSTACK_LOG_DIR}"/trainer/torchrun --tee=3 --redirects=3 --local-ranks-filter=0 -m prime_rl.trainer.rl.train @ "${RLSTACK_ARTIFACTS}"/configs/trainer.toml --output-dir "${RLSTACK_RUN_DIR}" --rollout_transport.host "${RLSTACK_HOSTS[0]}")
 }
