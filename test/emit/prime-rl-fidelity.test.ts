@@ -1,0 +1,210 @@
+/**
+ * Issue 10: what the artifacts must do for a real prime-rl (559b447) to start and train — one test per
+ * finding, each failing on the artifacts before the fix. Runtime functions of node.sh run in real bash on
+ * real folders (extracted from the compiled script); the rest is checked on the compiled artifacts.
+ * The prime-rl lines are cited in docs/prime-rl-mapping.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+import { renderArtifacts, type Artifact } from '../../src/compiler/emit/artifacts.js';
+import { presetPath } from '../../src/compiler/load/compose.js';
+import { planSpec } from '../../src/compiler/pipeline.js';
+import { shWord } from '../../src/runtime/shell.js';
+import { BASE_MULTINODE, tempDirs, workspace } from '../helpers.js';
+
+const tempDir = tempDirs('rlstack-fidelity-');
+
+function compiled(path: string, sets: string[] = []) {
+  const r = planSpec(path, { sets });
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  const { artifacts } = renderArtifacts(r.resolved, r.derived, r.plan);
+  const file = (p: string): string => {
+    const a = artifacts.find((x: Artifact) => x.path === p);
+    if (!a) throw new Error(`no ${p}`);
+    return a.content;
+  };
+  return { plan: r.plan, artifacts, file };
+}
+
+const intellect3 = compiled(presetPath('intellect3'));
+const mini = compiled(presetPath('i3-mini'));
+const tiny = compiled(presetPath('tiny'));
+
+/** Top-level functions of a bash script (`name() {` … `}` at column 0), to run them on their own. */
+function bashFunctions(script: string, names: string[]): string {
+  return names
+    .map((name) => {
+      const start = script.indexOf(`\n${name}() {`);
+      if (start < 0) throw new Error(`node.sh has no function ${name}`);
+      const end = script.indexOf('\n}\n', start);
+      return script.slice(start + 1, end + 3);
+    })
+    .join('\n');
+}
+
+function bash(script: string, env: Record<string, string> = {}): string {
+  return execFileSync('bash', ['-c', `set -uo pipefail\nshopt -s nullglob\n${script}`], { encoding: 'utf8', env: { PATH: process.env.PATH!, ...env } });
+}
+
+const NODE_SH = intellect3.file('node.sh');
+const FAIL_STUB = 'fail() { echo "FAIL $1: $2"; exit 1; }\nwrite_atomic() { printf \'%s\\n\' "$2" > "$1"; }\n';
+
+describe('prime-rl fidelity (issue 10)', () => {
+  it('1. trainers start with the orchestrator: nothing in the plan waits for the rollout port the orchestrator binds only after trainer rank 0 joined', () => {
+    for (const { plan } of [intellect3, mini]) {
+      const orchestrator = plan.processes.find((p) => p.role === 'orchestrator')!;
+      for (const p of plan.processes) expect(p.after, p.name).not.toContain('orchestrator');
+      for (const t of plan.processes.filter((p) => p.role === 'trainer')) {
+        expect(t.order).toBe(orchestrator.order);
+        expect(t.watch).toEqual(['orchestrator']);
+      }
+    }
+    // a node starts the processes that wait for nothing first (trainer-0 beside the orchestrator)
+    expect(NODE_SH).toMatch(/\(\( \$\{#RLS_AFTER\[@\]\} \)\) \|\| start_process "\$name"/);
+  });
+
+  it('2. trainer rank 0 serves the weight-broadcast store on every interface (prime-rl default: localhost)', () => {
+    for (const { file } of [intellect3, mini]) {
+      const trainer = parse(file('configs/trainer.toml')) as { weight_broadcast: { type: string; host?: string } };
+      expect(trainer.weight_broadcast.type).toBe('nccl');
+      expect(trainer.weight_broadcast.host).toBe('0.0.0.0');
+    }
+  });
+
+  it('3. every engine gets its own VLLM_RPC_BASE_PATH, created before it starts', () => {
+    expect(NODE_SH).toMatch(/mkdir -p "\$rpc_dir" \|\| fail/);
+    expect(NODE_SH).toContain('managed+=("VLLM_RPC_BASE_PATH=$rpc_dir")');
+    // short enough for a unix socket path (108 bytes) with vLLM's 36-character socket names
+    const dir = `/tmp/vllm-rpc-rls-${'f'.repeat(16)}-99-65535`;
+    expect(`${dir}/${'0'.repeat(36)}`.length).toBeLessThan(108);
+  });
+
+  it('4. the model is fetched with `hf download` (huggingface_hub >= 1.0 has no huggingface-cli)', () => {
+    expect(NODE_SH).toContain('uv run --no-sync hf download "$MODEL_NAME"');
+    expect(NODE_SH).not.toContain('huggingface-cli download');
+  });
+
+  it('5. no process runs offline: the orchestrator and env servers load their datasets themselves', () => {
+    for (const { artifacts } of [intellect3, mini, tiny]) {
+      for (const a of artifacts) expect(a.content, a.path).not.toContain('HF_HUB_OFFLINE');
+    }
+  });
+
+  it('6. env servers on other nodes are addressed through a second @ file, never an indexed list flag', () => {
+    const orchestrator = intellect3.plan.processes.find((p) => p.name === 'orchestrator')!;
+    expect(orchestrator.command.some((w) => /^--(train|eval)\.source\.\d/.test(w))).toBe(false);
+    const at = orchestrator.command.indexOf('${RLSTACK_RENDERED}/configs/orchestrator-sources.json');
+    expect(orchestrator.command.slice(at - 3, at + 1)).toEqual(['@', '${RLSTACK_ARTIFACTS}/configs/orchestrator.toml', '@', '${RLSTACK_RENDERED}/configs/orchestrator-sources.json']);
+    // node.sh resolves the host words of the file into the attempt's state dir
+    const dir = tempDir();
+    mkdirSync(join(dir, 'artifacts/configs'), { recursive: true });
+    writeFileSync(join(dir, 'artifacts/configs/orchestrator-sources.json'), intellect3.file('configs/orchestrator-sources.json'));
+    const hosts = Array.from({ length: intellect3.plan.nodes.length }, (_, i) => `host-${i}.cluster`);
+    const out = bash(
+      `${FAIL_STUB}${bashFunctions(NODE_SH, ['render_files'])}
+NODE_COUNT=${hosts.length}; RLSTACK_HOSTS=(${hosts.join(' ')}); RLSTACK_ARTIFACTS=${dir}/artifacts; RLSTACK_RENDERED=${dir}/rendered
+RLS_RENDER=(configs/orchestrator-sources.json); render_files orchestrator && echo rendered`,
+    );
+    expect(out).toContain('rendered');
+    const sources = JSON.parse(readFileSync(join(dir, 'rendered/configs/orchestrator-sources.json'), 'utf8')) as { train: { source: { name: string; serve?: { address: string } }[] } };
+    const envServers = intellect3.plan.roles.env_servers.filter((e) => e.node !== intellect3.plan.roles.orchestrator.node);
+    expect(envServers.length).toBeGreaterThan(0);
+    for (const e of envServers) {
+      expect(sources.train.source.find((s) => s.name === e.name)!.serve!.address).toBe(`tcp://host-${e.node}.cluster:${e.port}`);
+    }
+    // a host word of a node that is not in the plan fails the process instead of passing a literal through
+    writeFileSync(join(dir, 'artifacts/configs/orchestrator-sources.json'), '{"a": "tcp://${RLSTACK_HOST:999}:1"}');
+    expect(() => bash(`${FAIL_STUB}${bashFunctions(NODE_SH, ['render_files'])}
+NODE_COUNT=1; RLSTACK_HOSTS=(a); RLSTACK_ARTIFACTS=${dir}/artifacts; RLSTACK_RENDERED=${dir}/rendered; RLS_RENDER=(configs/orchestrator-sources.json); render_files orchestrator`)).toThrow(/not in the plan/);
+  });
+
+  it('7. the node check wants every program of its processes in the venv (vllm-router comes only with the disagg extra)', () => {
+    expect(NODE_SH).toContain('program=${RLS_CMD[3]:-}');
+    expect(NODE_SH).toContain("run 'uv sync --all-extras --all-packages' there");
+    const router = intellect3.plan.processes.find((p) => p.name === 'router')!;
+    expect(router.command.slice(0, 4)).toEqual(['uv', 'run', '--no-sync', 'vllm-router']);
+  });
+
+  it('8. resume takes the latest complete checkpoint in prime-rl layout (no STABLE there); teardown waits only for a checkpoint being written', () => {
+    const run = tempDir();
+    const step = (n: number, files: string[]) => {
+      for (const f of files) {
+        mkdirSync(join(run, 'checkpoints', `step_${n}`, f, '..'), { recursive: true });
+        writeFileSync(join(run, 'checkpoints', `step_${n}`, f), '');
+      }
+    };
+    step(2, ['trainer/__0_0.distcp', 'trainer/.metadata', 'orchestrator/progress.pt']);
+    step(10, ['trainer/__0_0.distcp', 'trainer/.metadata', 'orchestrator/progress.pt']);
+    step(12, ['trainer/__0_0.distcp', 'orchestrator/progress.pt']); // DCP .metadata not written yet
+    step(14, ['trainer/.metadata']); // no orchestrator progress
+    step(16, ['STABLE']); // what the old runtime wanted: not a checkpoint
+    mkdirSync(join(run, 'checkpoints', 'step_99999999999999999999'), { recursive: true });
+    const functions = bashFunctions(NODE_SH, ['step_numbers', 'checkpoint_complete', 'resume_step', 'checkpoint_in_progress']);
+    const vars = `RLSTACK_RUN_DIR=${run}; TRAINER_CHECKPOINT_BASE=${run}`;
+    expect(bash(`${functions}\n${vars}; resume_step`)).toBe('10');
+    expect(bash(`${functions}\n${vars}; checkpoint_in_progress && echo busy || echo idle`).trim()).toBe('idle');
+    step(18, ['trainer/__0_0.distcp']);
+    expect(bash(`${functions}\n${vars}; checkpoint_in_progress && echo busy || echo idle`).trim()).toBe('busy');
+    // trainer checkpoints elsewhere (checkpoint.dir): the trainer part is read there
+    const base = tempDir();
+    mkdirSync(join(base, 'checkpoints/step_10/trainer'), { recursive: true });
+    writeFileSync(join(base, 'checkpoints/step_10/trainer/.metadata'), '');
+    expect(bash(`${functions}\nRLSTACK_RUN_DIR=${run}; TRAINER_CHECKPOINT_BASE=${base}; resume_step`)).toBe('10');
+    // both components get the same step
+    expect(NODE_SH).toContain('trainer | orchestrator)\n      (( RESUME_STEP_SET )) && RLS_CMD+=(--resume.step "$RESUME_STEP")');
+  });
+
+  it('9. every process gets the node\'s whole environment, less the secrets that are not its own', () => {
+    expect(NODE_SH).not.toContain('KEEP_ENV');
+    expect(NODE_SH).not.toContain('compgen -e');
+    // the filtering loop, run as node.sh runs it inside the process's subshell
+    const loop = NODE_SH.slice(NODE_SH.indexOf('    for secret in "${ALL_SECRETS[@]}"; do'), NODE_SH.indexOf('    export PATH="$path_first:$PATH"'));
+    const out = bash(`ALL_SECRETS=(HF_TOKEN WANDB_API_KEY); RLS_SECRETS=(HF_TOKEN)\nexport HF_TOKEN=h WANDB_API_KEY=w NCCL_SOCKET_IFNAME=ib0 LD_LIBRARY_PATH=/opt/efa/lib https_proxy=http://proxy:3128\n${loop}\nenv`);
+    expect(out).toContain('HF_TOKEN=h');
+    expect(out).not.toContain('WANDB_API_KEY');
+    for (const kept of ['NCCL_SOCKET_IFNAME=ib0', 'LD_LIBRARY_PATH=/opt/efa/lib', 'https_proxy=http://proxy:3128']) expect(out).toContain(kept);
+    expect(NODE_SH).toMatch(/^ALL_SECRETS=\(HF_TOKEN WANDB_API_KEY\)$/m);
+  });
+
+  it('10. an expert-parallel DP group gets the head\'s IP on the head and its host name elsewhere', () => {
+    const ep = compiled(join(workspace({ 'spec.toml': BASE_MULTINODE }), 'spec.toml'), ['inference.expert_parallel=true', 'inference.nodes_per_replica=2']);
+    const engine = ep.plan.processes.find((p) => p.name === 'inference-0')!;
+    const word = engine.command[engine.command.indexOf('--vllm.data-parallel-address') + 1]!;
+    expect(word).toBe(`\${RLSTACK_ADDR:${engine.node}}`);
+    const script = `RLSTACK_HOSTS=(n0 n1 n2); RLSTACK_ADDRS=("\${RLSTACK_HOSTS[@]}"); RLSTACK_ADDRS[NODE]=10.0.0.7; printf %s ${shWord(word)}`;
+    expect(bash(`NODE=${engine.node}; ${script}`)).toBe('10.0.0.7');
+    expect(bash(`NODE=${engine.node + 1}; ${script}`)).toBe(`n${engine.node}`);
+  });
+
+  it('11. a fresh start removes every stale rollout and broadcast step (stale NCCL_READY included); a resume those past its step', () => {
+    const run = tempDir();
+    for (const d of ['rollouts/step_0', 'rollouts/step_3', 'rollouts/step_7', 'broadcasts/step_0', 'broadcasts/step_5']) mkdirSync(join(run, d), { recursive: true });
+    writeFileSync(join(run, 'broadcasts/step_0/NCCL_READY'), '');
+    const functions = bashFunctions(NODE_SH, ['step_numbers', 'prune_past_resume']);
+    bash(`${functions}\nRLSTACK_RUN_DIR=${run}; prune_past_resume 3`);
+    expect(['rollouts/step_0', 'rollouts/step_3', 'rollouts/step_7', 'broadcasts/step_0', 'broadcasts/step_5'].filter((d) => existsSync(join(run, d)))).toEqual(['rollouts/step_0', 'rollouts/step_3', 'broadcasts/step_0']);
+    bash(`${functions}\nRLSTACK_RUN_DIR=${run}; prune_past_resume -1`);
+    expect(['rollouts/step_0', 'rollouts/step_3', 'broadcasts/step_0'].filter((d) => existsSync(join(run, d)))).toEqual([]);
+    expect(NODE_SH).toContain('prune_past_resume "${RESUME_STEP:--1}"');
+  });
+
+  it('NCCL_IB_HCA names InfiniBand HCAs only, as prime-rl picks them (not RoCE or Ethernet ports)', () => {
+    const bin = tempDir();
+    const devinfo = `hca_id:\tmlx5_0\n\ttransport:\t\t\tInfiniBand (0)\n\t\tport:\t1\n\t\t\tstate:\t\t\tPORT_ACTIVE (4)\n\t\t\tlink_layer:\t\tInfiniBand\n\nhca_id:\tmlx5_1\n\ttransport:\t\t\tInfiniBand (0)\n\t\tport:\t1\n\t\t\tstate:\t\t\tPORT_ACTIVE (4)\n\t\t\tlink_layer:\t\tEthernet\n\nhca_id:\tmlx5_2\n\t\tport:\t1\n\t\t\tstate:\t\t\tPORT_ACTIVE (4)\n\t\t\tlink_layer:\t\tInfiniBand\n`;
+    writeFileSync(join(bin, 'ibv_devinfo'), `#!/bin/sh\ncat <<'EOF'\n${devinfo}EOF\n`);
+    chmodSync(join(bin, 'ibv_devinfo'), 0o755);
+    expect(bash(`${bashFunctions(NODE_SH, ['infiniband_hcas'])}\ninfiniband_hcas`, { PATH: `${bin}:${process.env.PATH}` }).trim()).toBe('mlx5_0,mlx5_2');
+  });
+
+  it('every component gets the run identity (env servers read PRL_RUN_NAME), and HF_HOME is the shared cache by default', () => {
+    expect(NODE_SH).toContain('managed+=("PRL_RUN_ID=$RLSTACK_RUN_ID" "PRL_RUN_NAME=$RUN_NAME" "WANDB_RUN_ID=$RLSTACK_RUN_ID" "WANDB_SHARED_MODE=1")');
+    // outside the case on the role: every role
+    const start = NODE_SH.slice(NODE_SH.indexOf('start_process() {'));
+    expect(start.indexOf('PRL_RUN_NAME')).toBeLessThan(start.indexOf('case $RLS_ROLE in'));
+    expect(NODE_SH).toContain('[[ -n $HF_HOME_DIR ]] || HF_HOME_DIR=$(dirname "$RLSTACK_RUN_DIR")/hf');
+    expect(NODE_SH).toContain('local defaults=("HF_HOME=$HF_HOME_DIR")');
+  });
+});
