@@ -281,7 +281,10 @@ describe('Slurm back end', () => {
     const r = await rlstack(['launch', spec], { primeRl });
     expect(r.code, r.stderr).toBe(0);
     const jobId = jobIdOf(r.stdout)!;
-    await waitFor('a complete checkpoint', () => existsSync(join(runDir, 'checkpoints', 'step_5', 'STABLE')), 60_000);
+    // a complete checkpoint in prime-rl's layout: the trainer's DCP folder with .metadata, the orchestrator's progress
+    const complete = (n: number) => existsSync(join(runDir, 'checkpoints', `step_${n}`, 'trainer', '.metadata')) && existsSync(join(runDir, 'checkpoints', `step_${n}`, 'orchestrator', 'progress.pt'));
+    await waitFor('a complete checkpoint', () => complete(5), 60_000);
+    expect(existsSync(join(runDir, 'checkpoints', 'step_5', 'STABLE'))).toBe(false);
     // What Slurm sends `signal = "USR1@120"` before the limit, to the batch shell only.
     const slurmEnv = { env: { ...process.env, SLURM_CONF: cluster()['RLSTACK_CLUSTER_SLURM_CONF'] } };
     execFileSync('scancel', ['--batch', '--signal=USR1', jobId], slurmEnv);
@@ -317,7 +320,11 @@ describe('Slurm back end', () => {
     }
     expect(JSON.parse(readFileSync(join(runDir, 'state', 'attempt_1', 'run.json'), 'utf8')).state).toBe('stopped');
     const log = readFileSync(join(runDir, 'logs', 'attempt_2', 'node-002.log'), 'utf8');
-    expect(log).toMatch(/resuming from the checkpoint of step \d+/);
+    const resumedAt = Number(/resuming from the checkpoint of step (\d+)/.exec(log)?.[1]);
+    expect(resumedAt).toBeGreaterThanOrEqual(5);
+    expect(complete(resumedAt)).toBe(true);
+    // trainer and orchestrator both get that step, and the stand-ins (which load it as prime-rl does) accept it
+    for (const name of ['trainer-0', 'orchestrator']) expect(readFileSync(join(runDir, 'logs', 'attempt_2', `${name}.log`), 'utf8')).toContain(`--resume.step ${resumedAt}`);
     expect(readFileSync(join(runDir, 'state', 'attempt_2', 'slurm_job_id'), 'utf8').trim()).toBe(jobId);
     const stop = await rlstack(['stop', runDir], { primeRl });
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
