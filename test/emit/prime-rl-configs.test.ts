@@ -438,7 +438,7 @@ HF_TOKEN = ["trainer", "inference"]
 
 describe('the keys file ships with the package', () => {
   it('is read from src/ relative to the package root, identical to the reference', () => {
-    const shipped = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'src/compiler/emit/prime-rl/config-keys-559b447.json'), 'utf8'));
+    const shipped = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'src/compiler/emit/prime-rl/maps/config-keys-559b447.json'), 'utf8'));
     expect(Object.keys(shipped)).toHaveLength(127);
     expect(shipped['trainer.TrainerConfig']).toBeDefined();
   });

@@ -11,6 +11,7 @@ import * as extra from './rules/extra.js';
 import * as inference from './rules/inference.js';
 import * as model from './rules/model.js';
 import * as orchestrator from './rules/orchestrator.js';
+import * as primeRl from './rules/prime-rl.js';
 import * as trainer from './rules/trainer.js';
 
 export const RULES: readonly Rule[] = [
@@ -45,6 +46,7 @@ export const RULES: readonly Rule[] = [
   environments.hostedSandboxesHaveACredential,
   envVars.envVarNamesValid,
   envVars.secretsValid,
+  primeRl.primeRlRevisionHasAMap,
   extra.extraTablesValid,
 ];
 

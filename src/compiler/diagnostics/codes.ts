@@ -8,7 +8,7 @@
  *   RS15xx weight transfer                    RS16xx environments
  *   RS17xx sandbox fleet                      RS18xx env vars and secrets
  *   RS19xx placement (nodes and GPUs)         RS20xx memory and capacity (will it fit?)
- *   RS25xx prime-rl extra tables               RS40xx launch, status and stop
+ *   RS25xx prime-rl keys (extra tables, maps)  RS40xx launch, status and stop
  *   RS41xx the ssh back end
  *   RS9xxx internal errors (a bug in rlstack)
  */
@@ -120,6 +120,7 @@ export const CODES = {
   RS2505: { severity: 'error', title: 'wrong type in a prime-rl extra table' },
   RS2506: { severity: 'error', title: 'environment args override a key rlstack sets' },
   RS2507: { severity: 'warning', title: 'extra table of a component the run does not start' },
+  RS2508: { severity: 'error', title: 'no map of prime-rl config keys for this revision' },
 
   RS4001: { severity: 'error', title: 'secret missing from the launcher environment' },
   RS4002: { severity: 'error', title: 'run dir already holds a run' },

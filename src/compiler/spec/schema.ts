@@ -141,7 +141,7 @@ export const SpecSchema = Type.Object(
         name: Str('run name, used in paths, job names and labels', { default: 'rl-run', pattern: RUN_NAME_PATTERN, maxLength: 63 }),
         output_dir: Str('shared filesystem seen by every node; run dir = output_dir/name', { default: 'runs' }),
         prime_rl_dir: Str('prime-rl checkout with its .venv (shared or at the same path on every node)', { default: 'prime-rl' }),
-        prime_rl_revision: Str('prime-rl revision the generated configs target; checked at preflight', { default: '559b447' }),
+        prime_rl_revision: Str('prime-rl revision (7 to 40 hex digits of a commit) the generated configs target; selects the map of prime-rl config keys (src/compiler/emit/prime-rl/maps); checked at preflight', { default: '559b447' }),
         hf_home: Str('model cache on the shared filesystem; empty = <output_dir>/hf', { default: '' }),
         max_steps: Int(1, 'training steps', { default: 100 }),
         resume: Bool('resume from the latest complete checkpoint (trainer + orchestrator)', false),

@@ -1,21 +1,23 @@
 /**
  * The spec's `extra` tables ([trainer.extra], [orchestrator.extra], [inference.extra]) are merged into the
- * prime-rl configs rlstack generates. Checked first, against prime-rl's keys at the pinned revision
- * (emit/prime-rl/config-keys-559b447.json): unknown keys (prime-rl forbids them, except vLLM engine
- * arguments under [inference.extra.vllm], which pass through to vLLM), wrong-typed values, keys rlstack
- * passes at start (hosts, ports, the run dir), and overrides of keys the spec already sets — an override
- * would break the agreement between components that rlstack derives. Environment `args` may not replace
- * the taskset id.
+ * prime-rl configs rlstack generates. Checked first, against prime-rl's keys at run.prime_rl_revision
+ * (emit/prime-rl/maps/config-keys-<rev7>.json; without a map RS2508 is reported and keys are not checked):
+ * unknown keys (prime-rl forbids them, except vLLM engine arguments under [inference.extra.vllm], which
+ * pass through to vLLM), wrong-typed values, keys rlstack passes at start (hosts, ports, the run dir), and
+ * overrides of keys the spec already sets — an override would break the agreement between components that
+ * rlstack derives. Environment `args` may not replace the taskset id.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { buildPrimeRlConfigs, deepMerge, EXTRA_COMPONENTS, layoutFromSpec, managedKey, type ConfigTable, type ExtraComponent } from '../../emit/prime-rl/configs.js';
-import { checkConfigKeys, PRIME_RL_REVISION, ROOT_CLASSES, shortName } from '../../emit/prime-rl/keys.js';
+import { checkConfigKeys, ROOT_CLASSES, selectMap, shortName } from '../../emit/prime-rl/keys.js';
 import { isPlainTable, joinPath, type KeyPart } from '../../spec/key-path.js';
 import { report, type Rule, type RuleContext } from '../context.js';
 
 export const extraTablesValid: Rule = (ctx) => {
   const out: Diagnostic[] = [];
   const hasExtra = EXTRA_COMPONENTS.some((c) => Object.keys(ctx.spec[c].extra).length > 0);
+  const map = selectMap(ctx.spec.run.prime_rl_revision);
+  const revision = map.ok ? map.revision : undefined;
   if (hasExtra) {
     let built: ReturnType<typeof buildPrimeRlConfigs>;
     try {
@@ -39,7 +41,7 @@ export const extraTablesValid: Rule = (ctx) => {
       const refused = new Set<string>();
       checkOverrides(ctx, component, base.config, base.config.data, extra, [], out, refused);
       const merged = deepMerge(base.config.data, extra);
-      for (const issue of checkConfigKeys(ROOT_CLASSES[component], merged)) {
+      for (const issue of revision ? checkConfigKeys(ROOT_CLASSES[component], merged, revision) : []) {
         const path = joinPath([component, 'extra', ...issue.path]);
         if (!providedBy(extra, issue.path) || managedKey(component, issue.path.map(String).join('.')) || refused.has(path)) continue;
         const dotted = joinPath(issue.path);
@@ -47,7 +49,7 @@ export const extraTablesValid: Rule = (ctx) => {
           const top = issue.path.length === 1 && component === 'inference';
           out.push(
             report(ctx, 'RS2501', path, {
-              message: `${path}: the ${component} config of prime-rl ${PRIME_RL_REVISION} has no key ${dotted} (no "${String(issue.path[issue.path.length - 1])}" in ${shortName(issue.className)})`,
+              message: `${path}: the ${component} config of prime-rl ${revision} has no key ${dotted} (no "${String(issue.path[issue.path.length - 1])}" in ${shortName(issue.className)})`,
               hint: issue.suggestion
                 ? `did you mean ${joinPath([component, 'extra', ...issue.path.slice(0, -1), issue.suggestion])}?`
                 : top

@@ -1,23 +1,78 @@
 /**
- * A typed view of prime-rl's config classes at the pinned revision (config-keys-559b447.json, read from
- * `packages/prime-rl-configs` with Python's `ast`): which keys a class accepts, what type each value has, and
+ * A typed view of prime-rl's config classes at a revision (maps/config-keys-<rev7>.json, one map per
+ * prime-rl revision, read from `packages/prime-rl-configs` with Python's `ast` by scripts/prime-rl-map.py —
+ * `npm run prime-rl:map -- /path/to/prime-rl`): which keys a class accepts, what type each value has, and
  * which class a dotted key path lands in — following `config_classes` through optionals, unions, lists,
  * dicts and discriminated unions selected by `type` (the default variant when `type` is absent, as
  * prime-rl's loader injects it). prime-rl's `BaseConfig` forbids unknown keys everywhere except in
  * `VllmConfig`, which passes extras to vLLM; fields typed with verifiers/renderers classes (`vf.EnvConfig`,
  * `vf.ServeConfig`, `renderers.RendererConfig`) are not described in the file and are treated as open.
  *
- * The JSON file ships in the package under src/ (tsc does not copy JSON) and is read at run time.
+ * `run.prime_rl_revision` selects the map (selectMap); every function below takes the map's revision and
+ * defaults to PRIME_RL_REVISION. The JSON files ship in the package under src/ (tsc does not copy JSON)
+ * and are read at run time.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../../paths.js';
 import { didYouMean } from '../../diagnostics/did-you-mean.js';
 import { isPlainTable, type KeyPart } from '../../spec/key-path.js';
 
+/** The revision of the default map: the default of run.prime_rl_revision. */
 export const PRIME_RL_REVISION = '559b447';
-/** Relative to the package root. */
-export const CONFIG_KEYS_FILE = `src/compiler/emit/prime-rl/config-keys-${PRIME_RL_REVISION}.json`;
+/** The maps, one pair of files per prime-rl revision; relative to the package root. */
+export const MAPS_DIR = 'src/compiler/emit/prime-rl/maps';
+/** The keys map of a revision (7 hex digits), relative to the package root. */
+export function configKeysFile(revision: string): string {
+  return `${MAPS_DIR}/config-keys-${revision}.json`;
+}
+/** The default map, relative to the package root. */
+export const CONFIG_KEYS_FILE = configKeysFile(PRIME_RL_REVISION);
+/** How to add a map for another revision. */
+export const ADD_MAP_COMMAND = 'npm run prime-rl:map -- /path/to/prime-rl';
+/**
+ * Checks keys against this stored map whatever run.prime_rl_revision says (a fork, a checkout between two
+ * maps, a test stand-in). The artifacts still target run.prime_rl_revision: the nodes check their checkout
+ * against it.
+ */
+export const MAP_OVERRIDE_ENV = 'RLSTACK_PRIME_RL_MAP';
+
+const MAP_FILE = /^config-keys-([0-9a-f]{7})\.json$/;
+export const REVISION_PATTERN = /^[0-9a-f]{7,40}$/;
+
+let known: string[] | undefined;
+
+/** The revisions that have a map, sorted. */
+export function knownRevisions(): readonly string[] {
+  known ??= readdirSync(join(PACKAGE_ROOT, MAPS_DIR))
+    .flatMap((f) => MAP_FILE.exec(f)?.[1] ?? [])
+    .sort();
+  return known;
+}
+
+export type MapChoice =
+  /** `revision`: the map's (7 hex digits); `overridden`: chosen by MAP_OVERRIDE_ENV. */
+  | { ok: true; revision: string; overridden?: true }
+  | { ok: false; reason: 'format' | 'unknown'; revision: string; overridden?: true; known: readonly string[] };
+
+/**
+ * The map for a prime-rl revision (7 to 40 hex digits of a commit): the stored map whose 7-digit revision
+ * the given one starts with. MAP_OVERRIDE_ENV, when set, names the map instead.
+ */
+export function selectMap(revision: string, env: NodeJS.ProcessEnv = process.env): MapChoice {
+  const override = env[MAP_OVERRIDE_ENV]?.trim();
+  const wanted = (override || revision).trim().toLowerCase();
+  const extra = override ? { overridden: true as const } : {};
+  if (!REVISION_PATTERN.test(wanted)) return { ok: false, reason: 'format', revision: override || revision, ...extra, known: knownRevisions() };
+  const match = knownRevisions().find((r) => wanted.startsWith(r));
+  return match ? { ok: true, revision: match, ...extra } : { ok: false, reason: 'unknown', revision: override || revision, ...extra, known: knownRevisions() };
+}
+
+/** The revision of the map selected for `revision`; `revision` itself when there is none (check reports it). */
+export function mapRevision(revision: string): string {
+  const choice = selectMap(revision);
+  return choice.ok ? choice.revision : revision;
+}
 
 export interface FieldInfo {
   name: string;
@@ -47,26 +102,53 @@ export type Component = keyof typeof ROOT_CLASSES;
 /** Classes that accept keys they do not declare (passed through verbatim). */
 export const EXTRA_KEY_CLASSES: ReadonlySet<string> = new Set(['inference.VllmConfig']);
 
-let cached: ConfigKeys | undefined;
+const cached = new Map<string, ConfigKeys>();
 
-/** The keys file (read once). */
-export function configKeys(): ConfigKeys {
-  cached ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, CONFIG_KEYS_FILE), 'utf8')) as ConfigKeys;
-  return cached;
+/** The keys map of a revision (its 7 hex digits, as selectMap returns them; read once). */
+export function configKeys(revision: string = PRIME_RL_REVISION): ConfigKeys {
+  let keys = cached.get(revision);
+  if (!keys) {
+    keys = JSON.parse(readFileSync(join(PACKAGE_ROOT, configKeysFile(revision)), 'utf8')) as ConfigKeys;
+    cached.set(revision, keys);
+  }
+  return keys;
 }
 
 const fieldMaps = new Map<string, ReadonlyMap<string, FieldInfo>>();
 
-/** The fields of a class by name; undefined for a class the file does not know. */
-export function fieldsOf(className: string): ReadonlyMap<string, FieldInfo> | undefined {
-  let fields = fieldMaps.get(className);
+/** The fields of a class by name; undefined for a class the map does not know. */
+export function fieldsOf(className: string, revision: string = PRIME_RL_REVISION): ReadonlyMap<string, FieldInfo> | undefined {
+  const id = `${revision}:${className}`;
+  let fields = fieldMaps.get(id);
   if (!fields) {
-    const list = configKeys()[className];
+    const list = configKeys(revision)[className];
     if (!list) return undefined;
     fields = new Map(list.map((f) => [f.name, f]));
-    fieldMaps.set(className, fields);
+    fieldMaps.set(id, fields);
   }
   return fields;
+}
+
+/** How a field is spelled on prime-rl's command line (maps/config-flags-<rev7>.json). */
+export interface FlagInfo {
+  /** `--max-model-len`: the kebab-case flag, relative to the class. */
+  flag: string;
+  /** bool: paired `--x` / `--no-x`; list: space-separated values or a JSON list; dict: a JSON object; config: a sub-table. */
+  kinds: ('bool' | 'list' | 'dict' | 'config' | 'scalar' | 'any')[];
+  /** Takes None: `--no-x` for an optional sub-config, `None` as a value. */
+  optional: boolean;
+}
+
+const flagMaps = new Map<string, Readonly<Record<string, Readonly<Record<string, FlagInfo>>>>>();
+
+/** The command-line facts of a field; undefined for a class or field the map does not know. */
+export function flagOf(className: string, field: string, revision: string = PRIME_RL_REVISION): FlagInfo | undefined {
+  let flags = flagMaps.get(revision);
+  if (!flags) {
+    flags = JSON.parse(readFileSync(join(PACKAGE_ROOT, MAPS_DIR, `config-flags-${revision}.json`), 'utf8')) as Record<string, Record<string, FlagInfo>>;
+    flagMaps.set(revision, flags);
+  }
+  return flags[className]?.[field];
 }
 
 /** `trainer.ModelConfig` → `ModelConfig`. */
@@ -283,8 +365,8 @@ function withoutNone(expr: TypeExpr): TypeExpr[] {
 // ---------------------------------------------------------------------------------------------------------
 // Variants
 
-function discriminatorValues(className: string): (string | number | boolean)[] | undefined {
-  const type = fieldsOf(className)?.get('type');
+function discriminatorValues(className: string, revision: string): (string | number | boolean)[] | undefined {
+  const type = fieldsOf(className, revision)?.get('type');
   if (!type) return undefined;
   const expr = parseType(type.type);
   return expr.kind === 'literal' ? expr.values : undefined;
@@ -296,11 +378,11 @@ export type VariantChoice = { ok: true; className: string } | { ok: false; messa
  * The class a table value of `field` is read as: the only config class, or the variant whose `type`
  * literal matches the value's `type`, or (no `type`) the default variant.
  */
-export function variantFor(field: FieldInfo, value: unknown): VariantChoice {
-  const classes = field.config_classes.filter((c) => fieldsOf(c) !== undefined);
+export function variantFor(field: FieldInfo, value: unknown, revision: string = PRIME_RL_REVISION): VariantChoice {
+  const classes = field.config_classes.filter((c) => fieldsOf(c, revision) !== undefined);
   if (classes.length === 0) return { ok: false, message: `${field.name} has no known config class` };
   if (classes.length === 1) return { ok: true, className: classes[0]! };
-  const typed = classes.map((c) => ({ c, values: discriminatorValues(c) ?? [] }));
+  const typed = classes.map((c) => ({ c, values: discriminatorValues(c, revision) ?? [] }));
   const all = typed.flatMap((t) => t.values);
   const given = isPlainTable(value) ? value.type : undefined;
   if (given !== undefined) {
@@ -334,8 +416,8 @@ interface Cursor {
 }
 
 /** A suggestion for an unknown key: the kebab → snake spelling, else the closest key. */
-export function suggestKey(key: string, className: string): string | undefined {
-  const fields = fieldsOf(className);
+export function suggestKey(key: string, className: string, revision: string = PRIME_RL_REVISION): string | undefined {
+  const fields = fieldsOf(className, revision);
   if (!fields) return undefined;
   const snake = key.replace(/-/g, '_');
   if (snake !== key && fields.has(snake)) return snake;
@@ -347,7 +429,7 @@ export function suggestKey(key: string, className: string): string | undefined {
  * pick discriminated-union variants by `type`; without it the default variants are taken. List items are
  * addressed by index or skipped (`train.source.env` = `train.source[0].env`).
  */
-export function resolveKeyPath(root: string, path: string | readonly KeyPart[], value?: unknown): ResolvedPath {
+export function resolveKeyPath(root: string, path: string | readonly KeyPart[], value?: unknown, revision: string = PRIME_RL_REVISION): ResolvedPath {
   const parts: KeyPart[] = typeof path === 'string' ? (path === '' ? [] : path.split('.')) : [...path];
   let className = root;
   let table: unknown = value;
@@ -355,7 +437,7 @@ export function resolveKeyPath(root: string, path: string | readonly KeyPart[], 
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     if (cursor) {
-      const step = descend(cursor, part);
+      const step = descend(cursor, part, revision);
       if (step.kind === 'cursor') {
         cursor = step.cursor;
         continue;
@@ -370,12 +452,12 @@ export function resolveKeyPath(root: string, path: string | readonly KeyPart[], 
       return step.result;
     }
     if (typeof part === 'number') return { kind: 'unknown', className, key: String(part) };
-    const fields = fieldsOf(className);
+    const fields = fieldsOf(className, revision);
     if (!fields) return { kind: 'open', className, reason: 'untyped' };
     const field = fields.get(part);
     if (!field) {
       if (EXTRA_KEY_CLASSES.has(className)) return { kind: 'open', className, reason: 'extra' };
-      const suggestion = suggestKey(part, className);
+      const suggestion = suggestKey(part, className, revision);
       return suggestion ? { kind: 'unknown', className, key: part, suggestion } : { kind: 'unknown', className, key: part };
     }
     if (field.external?.length) return { kind: 'open', className, reason: 'external' };
@@ -385,7 +467,7 @@ export function resolveKeyPath(root: string, path: string | readonly KeyPart[], 
   const options = withoutNone(cursor.expr);
   const picked = pickOption({ kind: 'union', options }, cursor.value) ?? options[0];
   if (picked && (picked.kind === 'config' || (picked.kind === 'alias' && cursor.field.config_classes.length > 0 && isPlainTable(cursor.value)))) {
-    const variant = variantFor(cursor.field, cursor.value);
+    const variant = variantFor(cursor.field, cursor.value, revision);
     if (variant.ok) return { kind: 'class', className: variant.className };
   }
   if (picked?.kind === 'external') return { kind: 'open', className: cursor.className, reason: 'external' };
@@ -394,13 +476,13 @@ export function resolveKeyPath(root: string, path: string | readonly KeyPart[], 
 
 type Step = { kind: 'cursor'; cursor: Cursor } | { kind: 'class'; className: string; value: unknown } | { kind: 'done'; result: ResolvedPath };
 
-function descend(cursor: Cursor, part: KeyPart): Step {
+function descend(cursor: Cursor, part: KeyPart, revision: string): Step {
   const options = withoutNone(cursor.expr);
   const list = options.find((o): o is Extract<TypeExpr, { kind: 'list' }> => o.kind === 'list');
   if (list) {
     const value = Array.isArray(cursor.value) ? (typeof part === 'number' ? cursor.value[part] : cursor.value[0]) : undefined;
     const next: Cursor = { ...cursor, expr: list.item, value };
-    return typeof part === 'number' ? { kind: 'cursor', cursor: next } : descend(next, part);
+    return typeof part === 'number' ? { kind: 'cursor', cursor: next } : descend(next, part, revision);
   }
   if (typeof part === 'number') return { kind: 'done', result: { kind: 'unknown', className: cursor.className, key: `${cursor.field.name}[${part}]` } };
   const config = options.find((o) => o.kind === 'config' || (o.kind === 'alias' && cursor.field.config_classes.length > 0));
@@ -412,7 +494,7 @@ function descend(cursor: Cursor, part: KeyPart): Step {
     return { kind: 'done', result: { kind: 'open', className: cursor.className, reason: 'dict' } };
   }
   if (config) {
-    const variant = variantFor(cursor.field, cursor.value);
+    const variant = variantFor(cursor.field, cursor.value, revision);
     if (!variant.ok) return { kind: 'done', result: { kind: 'open', className: cursor.className, reason: 'untyped' } };
     return { kind: 'class', className: variant.className, value: cursor.value };
   }
@@ -441,32 +523,32 @@ export interface KeyIssue {
  * Unknown keys and wrong-typed values of a config read as `root`. Values under external types and the
  * extras of `VllmConfig` are not checked; aliases the file does not expand are not type-checked.
  */
-export function checkConfigKeys(root: string, object: Record<string, unknown>): KeyIssue[] {
+export function checkConfigKeys(root: string, object: Record<string, unknown>, revision: string = PRIME_RL_REVISION): KeyIssue[] {
   const issues: KeyIssue[] = [];
-  checkTable(root, object, [], issues);
+  checkTable(root, object, [], issues, revision);
   return issues;
 }
 
-function checkTable(className: string, table: Record<string, unknown>, path: KeyPart[], issues: KeyIssue[]): void {
-  const fields = fieldsOf(className);
+function checkTable(className: string, table: Record<string, unknown>, path: KeyPart[], issues: KeyIssue[], revision: string): void {
+  const fields = fieldsOf(className, revision);
   if (!fields) return;
   for (const [key, value] of Object.entries(table)) {
     const field = fields.get(key);
     const at = [...path, key];
     if (!field) {
       if (EXTRA_KEY_CLASSES.has(className)) continue;
-      const suggestion = suggestKey(key, className);
+      const suggestion = suggestKey(key, className, revision);
       const issue: KeyIssue = { kind: 'unknown', path: at, className, message: `${shortName(className)} has no key "${key}"` };
       if (suggestion) issue.suggestion = suggestion;
       issues.push(issue);
       continue;
     }
     if (field.external?.length) continue;
-    checkValue(parseType(field.type), field, className, value, at, issues);
+    checkValue(parseType(field.type), field, className, value, at, issues, revision);
   }
 }
 
-function checkValue(expr: TypeExpr, field: FieldInfo, className: string, value: unknown, path: KeyPart[], issues: KeyIssue[]): void {
+function checkValue(expr: TypeExpr, field: FieldInfo, className: string, value: unknown, path: KeyPart[], issues: KeyIssue[], revision: string): void {
   const picked = pickOption(expr, value);
   if (!picked) {
     issues.push({
@@ -480,27 +562,27 @@ function checkValue(expr: TypeExpr, field: FieldInfo, className: string, value: 
   }
   switch (picked.kind) {
     case 'list':
-      (value as unknown[]).forEach((item, i) => checkValue(picked.item, field, className, item, [...path, i], issues));
+      (value as unknown[]).forEach((item, i) => checkValue(picked.item, field, className, item, [...path, i], issues, revision));
       return;
     case 'dict':
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) checkValue(picked.value, field, className, v, [...path, k], issues);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) checkValue(picked.value, field, className, v, [...path, k], issues, revision);
       return;
     case 'config':
-      checkVariant(field, className, value, path, issues);
+      checkVariant(field, className, value, path, issues, revision);
       return;
     case 'alias':
-      if (field.config_classes.length > 0 && isPlainTable(value)) checkVariant(field, className, value, path, issues);
+      if (field.config_classes.length > 0 && isPlainTable(value)) checkVariant(field, className, value, path, issues, revision);
       return;
     default:
       return;
   }
 }
 
-function checkVariant(field: FieldInfo, className: string, value: unknown, path: KeyPart[], issues: KeyIssue[]): void {
-  const variant = variantFor(field, value);
+function checkVariant(field: FieldInfo, className: string, value: unknown, path: KeyPart[], issues: KeyIssue[], revision: string): void {
+  const variant = variantFor(field, value, revision);
   if (!variant.ok) {
     issues.push({ kind: 'type', path, className, message: `${shortName(className)}.${field.name}: ${variant.message}`, expected: 'a variant selected by type' });
     return;
   }
-  checkTable(variant.className, value as Record<string, unknown>, path, issues);
+  checkTable(variant.className, value as Record<string, unknown>, path, issues, revision);
 }
