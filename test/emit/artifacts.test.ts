@@ -90,7 +90,7 @@ describe('compiled artifacts', () => {
       expect(r.stdout + r.stderr, preset).toBe('');
       expect(r.status).toBe(0);
     }
-  });
+  }, 60_000);
 
   it('carries hostile paths and env values into the scripts exactly', () => {
     const weird = "/tmp/rls dir/it's $(x) `y`";

@@ -83,7 +83,8 @@ describe('every preset', () => {
       });
 
       it('matches the golden files', async () => {
-        for (const f of preset(name).files) await expect(f.content).toMatchFileSnapshot(`../golden/configs/${name}/${f.path}`);
+        const p = preset(name).planned;
+        for (const f of renderPrimeRlConfigs(p.resolved.spec, p.derived, p.plan)) await expect(f.content).toMatchFileSnapshot(`../golden/configs/${name}/${f.path}`);
       });
 
       it('is byte-identical when compiled again', () => {

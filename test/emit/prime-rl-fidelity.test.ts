@@ -4,7 +4,7 @@
  * real folders (extracted from the compiled script); the rest is checked on the compiled artifacts.
  * The prime-rl lines are cited in docs/prime-rl-mapping.md.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { renderArtifacts, type Artifact } from '../../src/compiler/emit/artifacts.js';
 import { presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
-import { shWord } from '../../src/runtime/shell.js';
+import { shQuote, shWord } from '../../src/runtime/shell.js';
 import { BASE_MULTINODE, tempDirs, workspace } from '../helpers.js';
 
 const tempDir = tempDirs('rlstack-fidelity-');
@@ -206,5 +206,59 @@ NODE_COUNT=1; RLSTACK_HOSTS=(a); RLSTACK_ARTIFACTS=${dir}/artifacts; RLSTACK_REN
     expect(start.indexOf('PRL_RUN_NAME')).toBeLessThan(start.indexOf('case $RLS_ROLE in'));
     expect(NODE_SH).toContain('[[ -n $HF_HOME_DIR ]] || HF_HOME_DIR=$(dirname "$RLSTACK_RUN_DIR")/hf');
     expect(NODE_SH).toContain('local defaults=("HF_HOME=$HF_HOME_DIR")');
+  });
+});
+
+describe('node.sh process supervision (issue 11)', () => {
+  const harness = (body: string) => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'prime-rl'), { recursive: true });
+    return `${bashFunctions(NODE_SH, ['start_process', 'process_alive', 'signal_process', 'end_text'])}
+log() { printf 'LOG %s\\n' "$*"; }
+set_state() { :; }
+render_files() { :; }
+fail() { echo "FAIL $1: $2"; exit 1; }
+declare -A PID_OF=() CHILD_OF=() STATE_OF=() ROLE_OF=() RLS_FN=([sleeper]=p0)
+rls_proc_p0() { RLS_ROLE=router; RLS_ENV=(); RLS_SECRETS=(); RLS_RENDER=(); RLS_CMD=(sleep 30); }
+ALL_SECRETS=(); PRIME_RL_DIR=${dir}/prime-rl; RLSTACK_LOG_DIR=${dir}; RLSTACK_ARTIFACTS=${dir}; HF_HOME_DIR=${dir}/hf; NCCL_HCA=; RUN_NAME=r; RLSTACK_RUN_ID=abc; SANDBOX_DOCKER=false
+${body}`;
+  };
+
+  it('a process killed by a signal ends with one line naming the signal, not bash\'s job report', () => {
+    const r = spawnSync('bash', ['-c', harness(`start_process sleeper
+child=\${CHILD_OF[sleeper]}
+[[ -n $child && $child != "\${PID_OF[sleeper]}" ]] && echo "child is its own process"
+[[ $(ps -o pgid= -p "$child" | tr -d ' ') == "$child" ]] && echo "child leads its group"
+kill -KILL "$child"
+for i in 1 2 3 4 5 6 7 8 9 10; do process_alive sleeper || break; sleep 0.2; done
+wait "\${PID_OF[sleeper]}"; code=$?
+echo "end: $(end_text "$code")"
+sleep 0.3; echo done`)], { encoding: 'utf8' });
+    const out = r.stdout;
+    expect(r.stderr).not.toMatch(/Killed|Terminated/);
+    expect(out).toContain('child is its own process');
+    expect(out).toContain('child leads its group');
+    expect(out).toContain('end: was killed by SIGKILL');
+    expect(out).toContain('done');
+  });
+
+  it('a stop signals the process group even once the process\'s parent is gone', () => {
+    const r = spawnSync('bash', ['-c', harness(`start_process sleeper
+child=\${CHILD_OF[sleeper]}
+kill -KILL "\${PID_OF[sleeper]}"   # its parent goes first
+sleep 0.3
+signal_process sleeper KILL
+sleep 0.3
+state=$(ps -o stat= -p "$child" 2>/dev/null | tr -d ' ')
+[[ -z $state || $state == Z* ]] && echo "child gone" || echo "child survived: $state"`)], { encoding: 'utf8' });
+    expect(r.stdout).toContain('child gone');
+  });
+
+  it('the node log is a file: a closed back-end stream (SIGPIPE) does not kill node.sh', () => {
+    const dir = tempDir();
+    const script = `exec 3>&1 >> ${dir}/node.log 2>&1\ntrap '' PIPE\n${bashFunctions(NODE_SH, ['log'])}\nNODE_ID=000; HOST=h\nsleep 0.5\nlog "after the pipe closed"\nlog "stopped (exit 0)"`;
+    // the reader of node.sh's stdout goes away first, as tee or srun's pipe does at teardown
+    execFileSync('bash', ['-c', `bash -c ${shQuote(script)} | head -c 0`], { encoding: 'utf8' });
+    expect(readFileSync(join(dir, 'node.log'), 'utf8')).toMatch(/after the pipe closed\n.*stopped \(exit 0\)\n$/);
   });
 });

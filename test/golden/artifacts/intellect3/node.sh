@@ -56,7 +56,11 @@ RLSTACK_LOG_DIR=$RLSTACK_RUN_DIR/logs/attempt_$ATTEMPT
 RLSTACK_RENDERED=$STATE_DIR/rendered/node-$NODE_ID
 export RLSTACK_LOG_DIR RLSTACK_RENDERED
 mkdir -p "$STATE_DIR/processes" "$STATE_DIR/nodes" "$RLSTACK_LOG_DIR" || die_early "cannot create the run's state and log folders under $RLSTACK_RUN_DIR"
-exec > >(tee -a "$RLSTACK_LOG_DIR/node-$NODE_ID.log") 2>&1
+# The node log is a plain file: a logging pipe (tee) dies first when srun or sshd tears the step down, and
+# the next write would kill node.sh by SIGPIPE in the middle of its teardown. The back end's stream (fd 3)
+# gets a copy of each log line while it is there.
+exec 3>&1 >> "$RLSTACK_LOG_DIR/node-$NODE_ID.log" 2>&1
+trap '' PIPE
 
 HOSTS_FILE=$STATE_DIR/hosts
 [[ -f $HOSTS_FILE ]] || die_early "the back end did not write $HOSTS_FILE"
@@ -70,7 +74,8 @@ HOST=${RLSTACK_HOSTS[$NODE]}
 # An address of each node that ZMQ can bind there: this node's IP (prime-rl: LOCAL_IP=$(hostname -I …),
 # templates/multi_node_rl.sbatch.j2:236), every other node's host name.
 LOCAL_IP=$(hostname -I 2>/dev/null | awk '{ print $1 }')
-RLSTACK_ADDRS=("${RLSTACK_HOSTS[@]}")
+RLSTACK_ADDRS=("${RLSTACK_HOSTS[@]}") # read by the node plans' ${RLSTACK_ADDR:N} words
+# shellcheck disable=SC2034
 [[ -n $LOCAL_IP ]] && RLSTACK_ADDRS[NODE]=$LOCAL_IP
 
 NODE_PLAN=$RLSTACK_ARTIFACTS/nodes/node-$NODE_ID.sh
@@ -78,7 +83,12 @@ NODE_PLAN=$RLSTACK_ARTIFACTS/nodes/node-$NODE_ID.sh
 # shellcheck source=/dev/null
 source "$NODE_PLAN"
 
-log() { printf '%s node %s (%s): %s\n' "$(date -u +%H:%M:%S)" "$NODE_ID" "$HOST" "$*"; }
+log() {
+  local line
+  line=$(printf '%s node %s (%s): %s' "$(date -u +%H:%M:%S)" "$NODE_ID" "$HOST" "$*")
+  printf '%s\n' "$line"
+  { printf '%s\n' "$line" >&3; } 2>/dev/null
+}
 
 json_string() {
   local s=$1
@@ -94,13 +104,14 @@ write_atomic() { # path content
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-declare -A PID_OF=() STATE_OF=() ROLE_OF=()
+# PID_OF: the subshell that waits for a process (node.sh's job); CHILD_OF: the process, leader of its group.
+declare -A PID_OF=() CHILD_OF=() STATE_OF=() ROLE_OF=()
 
 set_state() { # name state [code] [reason]
   local name=$1 state=$2 code=${3:-null} reason=${4:-}
   STATE_OF[$name]=$state
   write_atomic "$STATE_DIR/processes/$name.json" \
-    "{\"name\": $(json_string "$name"), \"role\": $(json_string "${ROLE_OF[$name]:-}"), \"node\": $NODE, \"host\": $(json_string "$HOST"), \"state\": $(json_string "$state"), \"since\": $(json_string "$(now)"), \"pid\": ${PID_OF[$name]:-null}, \"code\": $code, \"reason\": $(json_string "$reason")}"
+    "{\"name\": $(json_string "$name"), \"role\": $(json_string "${ROLE_OF[$name]:-}"), \"node\": $NODE, \"host\": $(json_string "$HOST"), \"state\": $(json_string "$state"), \"since\": $(json_string "$(now)"), \"pid\": ${CHILD_OF[$name]:-null}, \"code\": $code, \"reason\": $(json_string "$reason")}"
 }
 
 run_state() { # prints the run's state word, or nothing
@@ -184,7 +195,7 @@ stop_processes() { # reason
         deadline=$((SECONDS + CHECKPOINT_GRACE_S))
         while checkpoint_in_progress && (( SECONDS < deadline )) && kill -0 "$pid" 2>/dev/null; do sleep 1; done
       fi
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+      signal_process "$name" TERM
     done
   done
   deadline=$((SECONDS + STOP_GRACE_S))
@@ -200,12 +211,18 @@ stop_processes() { # reason
     pid=${PID_OF[$name]}
     if kill -0 "$pid" 2>/dev/null; then
       log "$name did not stop within ${STOP_GRACE_S}s: SIGKILL"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
     fi
-    # Anything left in the process group (children that outlived their parent) goes too.
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    case ${STATE_OF[$name]:-} in exited|failed) ;; *) set_state "$name" stopped null "$1" ;; esac
+    # SIGKILL to what is left of its process group (children that outlived their parent go too).
+    signal_process "$name" KILL
+    case ${STATE_OF[$name]:-} in
+      exited | failed | stopped) wait "$pid" 2>/dev/null ;;
+      *)
+        wait "$pid" 2>/dev/null
+        local code=$?
+        log "$name $(end_text "$code")"
+        set_state "$name" stopped "$code" "$1"
+        ;;
+    esac
   done
   sweep_sandboxes
 }
@@ -384,9 +401,12 @@ prepare_node() {
   # InfiniBand HCAs only, as prime-rl picks them (templates/multi_node_rl.sbatch.j2:225): RoCE and Ethernet
   # ports would send NCCL over the wrong fabric. A value the user set (environment or [env]) wins.
   NCCL_HCA=
-  if [[ -z ${NCCL_IB_HCA:-} ]] && command -v ibv_devinfo > /dev/null 2>&1; then
-    NCCL_HCA=$(ibv_devinfo 2>/dev/null | sed -n -e '/hca_id/p' -e '/link_layer:/p' | grep -B1 InfiniBand | grep hca_id | sed -e 's/^hca_id://g' | tr -d '[:blank:]' | paste -sd, -)
-  fi
+  [[ -z ${NCCL_IB_HCA:-} ]] && NCCL_HCA=$(infiniband_hcas)
+}
+
+infiniband_hcas() { # the HCAs whose port is InfiniBand, comma-separated (prime-rl's pipeline)
+  command -v ibv_devinfo > /dev/null 2>&1 || return 0
+  ibv_devinfo 2>/dev/null | sed -n -e '/hca_id/p' -e '/link_layer:/p' | grep -B1 InfiniBand | grep hca_id | sed -e 's/^hca_id://g' | tr -d '[:blank:]' | paste -sd, -
 }
 
 render_files() { # the current process's RLS_RENDER files: artifacts with host words resolved, per node and attempt
@@ -396,9 +416,11 @@ render_files() { # the current process's RLS_RENDER files: artifacts with host w
     for ((i = 0; i < NODE_COUNT; i++)); do
       content=${content//"\${RLSTACK_HOST:$i}"/${RLSTACK_HOSTS[$i]}}
     done
+    # shellcheck disable=SC2016 # a literal: an unresolved runtime word
     [[ $content == *'${RLSTACK_'* ]] && fail "${1:-render}" "$file names a host that is not in the plan"
-    mkdir -p "$(dirname "$RLSTACK_RENDERED/$file")" && write_atomic "$RLSTACK_RENDERED/$file" "$content" \
-      || fail "${1:-render}" "cannot write $RLSTACK_RENDERED/$file"
+    if ! mkdir -p "$(dirname "$RLSTACK_RENDERED/$file")" || ! write_atomic "$RLSTACK_RENDERED/$file" "$content"; then
+      fail "${1:-render}" "cannot write $RLSTACK_RENDERED/$file"
+    fi
   done
 }
 
@@ -448,35 +470,71 @@ start_process() { # name
     # 292-293, 341-342): NCCL_*, FI_*, UCX_*, LD_LIBRARY_PATH, proxies… — less the secrets of [secrets]
     # that are not this process's.
     for secret in "${ALL_SECRETS[@]}"; do
+      # shellcheck disable=SC2153 # RLS_SECRETS comes from the node plan
       [[ " ${RLS_SECRETS[*]} " == *" $secret "* ]] || unset "$secret"
     done
     export PATH="$path_first:$PATH"
     for value in "${defaults[@]}" "${RLS_ENV[@]}" "${managed[@]}"; do export "${value?}"; done
-    exec setsid "${RLS_CMD[@]}"
+    trap - PIPE
+    # The process runs in a session of its own (its process group is what a stop signals); this subshell
+    # stays as its parent to hand its end to node.sh as a plain exit code — were the process node.sh's own
+    # job, bash would print a job report with this whole subshell's source when a signal kills it.
+    setsid "${RLS_CMD[@]}" &
+    child=$!
+    trap '' TERM INT HUP
+    exec 2> /dev/null
+    while :; do
+      wait "$child"
+      code=$?
+      kill -0 "$child" 2> /dev/null || exit "$code"
+    done
   ) >> "$log_file" 2>&1 < /dev/null &
   PID_OF[$name]=$!
+  # The process itself (its pid leads its process group): what a stop signals, even once its parent is gone.
+  local tries
+  CHILD_OF[$name]=
+  for ((tries = 0; tries < 50; tries++)); do
+    CHILD_OF[$name]=$(pgrep -P "${PID_OF[$name]}" 2>/dev/null | head -n 1)
+    [[ -n ${CHILD_OF[$name]} ]] || ! kill -0 "${PID_OF[$name]}" 2>/dev/null && break
+    sleep 0.1
+  done
   set_state "$name" starting
 }
 
 process_alive() { kill -0 "${PID_OF[$1]}" 2>/dev/null; }
 
+signal_process() { # name signal — the process's own group (it leads a session of its own)
+  [[ -n ${CHILD_OF[$1]:-} ]] && kill "-$2" -- "-${CHILD_OF[$1]}" 2>/dev/null
+}
+
+end_text() { # exit code of a process's wrapper → "exited with code N" or "was killed by SIGX"
+  local code=$1 signal
+  if (( code > 128 && code < 160 )); then
+    signal=$(kill -l "$((code - 128))" 2>/dev/null)
+    printf 'was killed by SIG%s' "${signal:-$((code - 128))}"
+  else
+    printf 'exited with code %s' "$code"
+  fi
+}
+
 reap() { # name — it exited: record how and decide what it means
   local name=$1 code
   wait "${PID_OF[$name]}" 2>/dev/null
   code=$?
+  log "$name $(end_text "$code")"
   if (( code == 0 )) && [[ ${ROLE_OF[$name]} == trainer || ${ROLE_OF[$name]} == orchestrator ]]; then
     set_state "$name" exited 0
-    log "$name finished"
     return 0
   fi
   # While the run is being stopped or has ended, processes lose their peers and exit any way they can:
   # that is the teardown, not a new failure.
   if [[ -f $STATE_DIR/STOP ]] || [[ $(run_state) == stopped || $(run_state) == completed ]]; then
-    set_state "$name" stopped "$code" "exited with code $code while the run was stopping"
+    set_state "$name" stopped "$code" "$(end_text "$code") while the run was stopping"
     [[ -f $STATE_DIR/STOP ]] && on_signal STOP
     teardown 0 "the run was $(run_state)"
   fi
-  local reason="exited with code $code"
+  local reason
+  reason=$(end_text "$code")
   (( code == 0 )) && reason="exited (code 0) although it should keep serving"
   set_state "$name" failed "$code" "$reason; last lines: $(tail -n 3 "$RLSTACK_LOG_DIR/$name.log" 2>/dev/null | tr '\n' ' ' | head -c 400)"
   fail "$name" "$reason"
