@@ -651,12 +651,6 @@ supervise_once() {
 
 log "rlstack node.sh: run $RUN_NAME attempt $ATTEMPT, processes: ${RLS_PROCS[*]:-none}"
 (( NODE == 0 )) && [[ -z $(run_state) ]] && mark_run running "starting"
-if ! check_node; then
-  log "check failed: $(cat "$STATE_DIR/nodes/node-$NODE_ID")"
-fi
-barrier
-log "all $NODE_COUNT nodes checked"
-prepare_node
 
 RESUME_STEP=
 RESUME_STEP_SET=0
@@ -664,7 +658,16 @@ if [[ $RESUME == true || ${SLURM_RESTART_COUNT:-0} -gt 0 ]]; then
   RESUME_STEP=$(resume_step)
   [[ -n $RESUME_STEP ]] && RESUME_STEP_SET=1 && log "resuming from the checkpoint of step $RESUME_STEP"
 fi
+# Before this node's check result: every other node waits for it at the barrier, so no process of the
+# run starts before the stale steps are gone (prime-rl cleans before it launches anything).
 if [[ $NODE == "$ORCHESTRATOR_NODE" ]]; then prune_past_resume "${RESUME_STEP:--1}"; fi
+
+if ! check_node; then
+  log "check failed: $(sed 's/^failed: //' "$STATE_DIR/nodes/node-$NODE_ID")"
+fi
+barrier
+log "all $NODE_COUNT nodes checked"
+prepare_node
 fetch_model
 
 # Processes of one start order start together; the next order starts when they are all ready.
