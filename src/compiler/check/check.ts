@@ -47,6 +47,7 @@ export const RULES: readonly Rule[] = [
   envVars.envVarNamesValid,
   envVars.secretsValid,
   primeRl.primeRlRevisionHasAMap,
+  primeRl.generatedKeysKnown,
   extra.extraTablesValid,
 ];
 

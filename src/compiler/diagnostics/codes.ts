@@ -121,6 +121,7 @@ export const CODES = {
   RS2506: { severity: 'error', title: 'environment args override a key rlstack sets' },
   RS2507: { severity: 'warning', title: 'extra table of a component the run does not start' },
   RS2508: { severity: 'error', title: 'no map of prime-rl config keys for this revision' },
+  RS2509: { severity: 'error', title: 'rlstack writes a key the selected prime-rl revision does not take' },
 
   RS4001: { severity: 'error', title: 'secret missing from the launcher environment' },
   RS4002: { severity: 'error', title: 'run dir already holds a run' },

@@ -1,10 +1,12 @@
 /**
- * run.prime_rl_revision selects the map of prime-rl's config keys that the extra tables are checked against
- * and the generated configs target (emit/prime-rl/maps/config-keys-<rev7>.json, one per revision). A
- * revision without a map is an error: rlstack would check keys that prime-rl at that revision may not have.
+ * run.prime_rl_revision selects the map of prime-rl's config keys that the generated configs and the extra
+ * tables are checked against (emit/prime-rl/maps/config-keys-<rev7>.json, one per revision). A revision
+ * without a map is an error (RS2508): rlstack would write keys that prime-rl at that revision may not take;
+ * a key rlstack writes that the selected map lacks is RS2509.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
-import { ADD_MAP_COMMAND, MAP_OVERRIDE_ENV, MAPS_DIR, selectMap } from '../../emit/prime-rl/keys.js';
+import { buildPrimeRlConfigs, layoutFromSpec, type BuiltConfigs } from '../../emit/prime-rl/configs.js';
+import { ADD_MAP_COMMAND, checkConfigKeys, knownRevisions, MAP_OVERRIDE_ENV, MAPS_DIR, selectMap } from '../../emit/prime-rl/keys.js';
 import { report, type Rule } from '../context.js';
 
 export const primeRlRevisionHasAMap: Rule = (ctx) => {
@@ -35,3 +37,45 @@ export const primeRlRevisionHasAMap: Rule = (ctx) => {
   }
   return [out];
 };
+
+const SPEC_KEY = /^[a-z_]+(\.[a-z_0-9]+)+$/;
+
+/**
+ * The keys rlstack itself writes into the prime-rl configs, checked against the selected map: a map of a
+ * newer prime-rl may lack a key rlstack's mapping still writes (prime-rl renamed or dropped it), which prime-rl
+ * would refuse at start, on the cluster. (The extra tables are checked by extraTablesValid.)
+ */
+export const generatedKeysKnown: Rule = (ctx) => {
+  const map = selectMap(ctx.spec.run.prime_rl_revision);
+  if (!map.ok) return [];
+  let built: BuiltConfigs;
+  try {
+    built = buildPrimeRlConfigs(ctx.spec, ctx.derived, layoutFromSpec(ctx.spec, ctx.derived));
+  } catch (error) {
+    return [report(ctx, 'RS9001', 'run.prime_rl_revision', { message: `rlstack could not build the prime-rl configs to check them against prime-rl ${map.revision}: ${String(error)}`, hint: 'please report this bug' })];
+  }
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const b of [built.trainer, built.orchestrator, built.inference, ...built.envServers]) {
+    if (!b) continue;
+    for (const issue of checkConfigKeys(b.root, b.config.data, map.revision)) {
+      const dotted = issue.path.map(String).join('.');
+      if (seen.has(`${b.root} ${dotted}`)) continue;
+      seen.add(`${b.root} ${dotted}`);
+      const origin = b.config.originOf(dotted) ?? 'rlstack';
+      const specKey = origin.split(' ')[0] ?? '';
+      const what = issue.kind === 'unknown' ? `prime-rl ${map.revision} has no key ${dotted} (${issue.message})` : `prime-rl ${map.revision}: ${issue.message}`;
+      out.push(
+        report(ctx, 'RS2509', SPEC_KEY.test(specKey) ? specKey : 'run.prime_rl_revision', {
+          message: `${b.path}: ${what}; rlstack sets ${dotted} from ${origin}`,
+          hint: `rlstack's mapping (src/compiler/emit/prime-rl/configs.ts, docs/prime-rl-mapping.md) writes keys prime-rl ${map.revision} does not take: use a revision it fits (${knownRevisionsText()}), or update the mapping for ${map.revision}`,
+        }),
+      );
+    }
+  }
+  return out;
+};
+
+function knownRevisionsText(): string {
+  return knownRevisions().map((r) => `"${r}"`).join(', ');
+}

@@ -104,6 +104,13 @@ export const EXTRA_KEY_CLASSES: ReadonlySet<string> = new Set(['inference.VllmCo
 
 const cached = new Map<string, ConfigKeys>();
 
+/** Adds a map held in memory (tests: a revision whose keys differ from the shipped ones). */
+export function addMap(revision: string, keys: ConfigKeys): void {
+  cached.set(revision, keys);
+  for (const id of [...fieldMaps.keys()]) if (id.startsWith(`${revision}:`)) fieldMaps.delete(id);
+  known = [...new Set([...knownRevisions(), revision])].sort();
+}
+
 /** The keys map of a revision (its 7 hex digits, as selectMap returns them; read once). */
 export function configKeys(revision: string = PRIME_RL_REVISION): ConfigKeys {
   let keys = cached.get(revision);
