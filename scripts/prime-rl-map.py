@@ -425,6 +425,12 @@ def find_config_dir(checkout: Path) -> Path:
         d = checkout / rel
         if d.is_dir() and any(d.glob("*.py")):
             return d
+    if (checkout / "src/prime_rl").is_dir():
+        raise Failure(
+            f"{checkout} is a prime-rl checkout from before its config package: its config classes are spread over"
+            " the code, which the map generator does not read\n"
+            "  map a revision that has src/prime_rl/configs/ (since February 2026) or packages/prime-rl-configs/ (since May 2026)"
+        )
     raise Failure(
         f"{checkout} is not a prime-rl checkout: it has none of {', '.join(d + '/' for d in CONFIG_DIRS)}"
         " (prime-rl's config package)\n  give the path of a prime-rl clone: npm run prime-rl:map -- /path/to/prime-rl"

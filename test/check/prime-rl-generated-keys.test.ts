@@ -48,6 +48,16 @@ describe('RS2509: a key rlstack writes that the selected map lacks', () => {
     expect(plan('559b447').result.diagnostics.filter((d) => d.code === 'RS2509')).toEqual([]);
   });
 
+  it('points at a whole spec table when the value comes from one, else at run.prime_rl_revision', () => {
+    mapWithout('3333333', { 'orchestrator.TrainConfig': ['source'], 'orchestrator.OrchestratorConfig': ['env_server_base_port'] });
+    const { path, result } = plan('3333333');
+    const ds = result.diagnostics.filter((d) => d.code === 'RS2509');
+    expect(ds.map((d) => [d.path, d.file === path ? 'spec' : d.file?.endsWith('tiny.toml') ? 'preset' : d.file, d.message.split(';')[0]]).sort()).toEqual([
+      ['environments', 'preset', 'configs/orchestrator.toml: prime-rl 3333333 has no key train.source (TrainConfig has no key "source")'],
+      ['run.prime_rl_revision', 'spec', 'configs/orchestrator.toml: prime-rl 3333333 has no key env_server_base_port (OrchestratorConfig has no key "env_server_base_port")'],
+    ]);
+  });
+
   it('reports a value whose type the selected map declares differently', () => {
     mapWithout('2222222', {}, { 'orchestrator.OrchestratorConfig': { max_steps: 'str | None' } });
     const ds = plan('2222222').result.diagnostics.filter((d) => d.code === 'RS2509');

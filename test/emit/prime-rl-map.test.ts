@@ -127,6 +127,11 @@ describe.skipIf(!HAS_PYTHON)('npm run prime-rl:map (scripts/prime-rl-map.py)', (
     expect(badRevision.status).toBe(2);
     expect(badRevision.stderr).toContain('--revision main: not a commit hash (7 to 40 hex digits)');
 
+    const old = workspace({ 'src/prime_rl/trainer/config.py': 'class TrainerConfig: pass\n' });
+    const before = generate([old, '--revision', 'abcdef1']);
+    expect(before.status).toBe(2);
+    expect(before.stderr).toContain('is a prime-rl checkout from before its config package');
+
     const broken = workspace({ 'src/prime_rl/configs/trainer.py': 'class TrainerConfig(:\n' });
     const syntax = generate([broken, '--revision', 'abcdef1']);
     expect(syntax.status).toBe(2);

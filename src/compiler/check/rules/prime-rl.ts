@@ -7,6 +7,7 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { buildPrimeRlConfigs, layoutFromSpec, type BuiltConfigs } from '../../emit/prime-rl/configs.js';
 import { ADD_MAP_COMMAND, checkConfigKeys, knownRevisions, MAP_OVERRIDE_ENV, MAPS_DIR, selectMap } from '../../emit/prime-rl/keys.js';
+import { positionOf } from '../../load/provenance.js';
 import { report, type Rule } from '../context.js';
 
 export const primeRlRevisionHasAMap: Rule = (ctx) => {
@@ -38,7 +39,7 @@ export const primeRlRevisionHasAMap: Rule = (ctx) => {
   return [out];
 };
 
-const SPEC_KEY = /^[a-z_]+(\.[a-z_0-9]+)+$/;
+const SPEC_KEY = /^[a-z_][a-z_0-9]*(\.[a-z_0-9]+)*$/;
 
 /**
  * The keys rlstack itself writes into the prime-rl configs, checked against the selected map: a map of a
@@ -63,10 +64,12 @@ export const generatedKeysKnown: Rule = (ctx) => {
       if (seen.has(`${b.root} ${dotted}`)) continue;
       seen.add(`${b.root} ${dotted}`);
       const origin = b.config.originOf(dotted) ?? 'rlstack';
+      // The spec key the value comes from when the origin names one the spec has; else the revision.
       const specKey = origin.split(' ')[0] ?? '';
+      const at = SPEC_KEY.test(specKey) && positionOf(ctx.provenance, specKey) ? specKey : 'run.prime_rl_revision';
       const what = issue.kind === 'unknown' ? `prime-rl ${map.revision} has no key ${dotted} (${issue.message})` : `prime-rl ${map.revision}: ${issue.message}`;
       out.push(
-        report(ctx, 'RS2509', SPEC_KEY.test(specKey) ? specKey : 'run.prime_rl_revision', {
+        report(ctx, 'RS2509', at, {
           message: `${b.path}: ${what}; rlstack sets ${dotted} from ${origin}`,
           hint: `rlstack's mapping (src/compiler/emit/prime-rl/configs.ts, docs/prime-rl-mapping.md) writes keys prime-rl ${map.revision} does not take: use a revision it fits (${knownRevisionsText()}), or update the mapping for ${map.revision}`,
         }),
