@@ -451,6 +451,15 @@ def head_revision(checkout: Path) -> str | None:
     return rev
 
 
+def uncommitted(checkout: Path, config_dir: Path) -> bool:
+    """Does the config package differ from HEAD (the map is named by HEAD but describes the files)?"""
+    try:
+        r = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--", str(config_dir.resolve())], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0 and r.stdout.strip() != ""
+
+
 def dumps(obj: object) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
 
@@ -486,6 +495,8 @@ def main(argv: list[str]) -> int:
                 raise Failure(f"--revision {args.revision}: {checkout} is at {head}\n  drop --revision, or check out {args.revision} first")
         elif head is not None:
             revision = head
+            if uncommitted(checkout, config_dir):
+                print(f"prime-rl:map: warning: {config_dir} has uncommitted changes: the map describes the files, not {head[:7]}", file=sys.stderr)
         else:
             raise Failure(f"{checkout} is not a git checkout, so its revision is unknown\n  pass it: npm run prime-rl:map -- {checkout} --revision <commit>")
         keys, flags = build(config_dir)

@@ -5,7 +5,7 @@
  * byte. Where the prime-rl mirror exists (/work/.mirror/...), it also regenerates the shipped 559b447 map.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -105,6 +105,11 @@ describe.skipIf(!HAS_PYTHON)('npm run prime-rl:map (scripts/prime-rl-map.py)', (
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain(`is at ${head}`);
     expect(generate([dir, '--revision', head.slice(0, 10), '--out-dir', out]).status).toBe(0);
+    // uncommitted changes to the config package: written, with a warning
+    appendFileSync(join(dir, 'packages/prime-rl-configs/src/prime_rl/configs/shared.py'), '\n\nclass ExtraConfig(BaseConfig):\n    x: int = 1\n');
+    const dirty = generate([dir, '--out-dir', out]);
+    expect(dirty.status).toBe(0);
+    expect(dirty.stderr).toContain(`has uncommitted changes: the map describes the files, not ${head.slice(0, 7)}`);
   });
 
   it('refuses a path that is not a prime-rl checkout, an export without --revision and a bad --revision, with a clear error', () => {
