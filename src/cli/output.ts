@@ -3,7 +3,9 @@
  * NO_COLOR), stdout for results, stderr for diagnostics.
  */
 import { Chalk } from 'chalk';
-import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { Reporter } from '../launcher/backend.js';
+import { RunDirError } from '../launcher/run-dir.js';
 import { plainStyle, renderDiagnostics, type SourceTexts, type Style } from '../compiler/diagnostics/render.js';
 
 export interface Output {
@@ -32,4 +34,15 @@ export function createOutput(options: { color: boolean }): Output {
       if (list.length) this.err(renderDiagnostics(list, sources, errStyle));
     },
   };
+}
+
+/** The launcher's reporter on this output: lines to stdout, diagnostics to stderr. */
+export function reporterOf(io: Output, sources: SourceTexts = new Map()): Reporter {
+  return { line: (text) => io.out(text), diagnostics: (list, s) => io.diagnostics(list, s ?? sources) };
+}
+
+/** A damaged or inaccessible file of a run dir (or the file system refusing) as a diagnostic naming it. */
+export function runDirProblem(error: unknown): Diagnostic | undefined {
+  if (!(error instanceof RunDirError)) return undefined;
+  return diagnostic('RS4011', { message: error.message, hint: `check ${error.file} (permissions, free space); a damaged state file can be moved away` });
 }

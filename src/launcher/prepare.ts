@@ -3,15 +3,14 @@
  * resuming), check that every secret is in the launcher's environment, and compile the artifacts into
  * <run dir>/launcher. Nothing is started here.
  */
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync } from 'node:fs';
 import type { Code } from '../compiler/diagnostics/codes.js';
 import { diagnostic, type Diagnostic, type DiagnosticInput } from '../compiler/diagnostics/diagnostic.js';
 import { positionOf } from '../compiler/load/provenance.js';
 import { renderArtifacts } from '../compiler/emit/artifacts.js';
 import type { PlanResult } from '../compiler/pipeline.js';
-import { writeArtifacts } from '../cli/commands/compile.js';
-import { attempts, resolveRunDir } from './run-dir.js';
+import { writeArtifacts } from './artifacts-dir.js';
+import { attempts, ensureDir, isOwnRunDir, paths, resolveRunDir, runId, tookSteps } from './run-dir.js';
 
 export type Planned = Extract<PlanResult, { ok: true }>;
 
@@ -38,28 +37,44 @@ export function readSecrets(planned: Planned, env: NodeJS.ProcessEnv = process.e
   return { secrets, diagnostics };
 }
 
+/**
+ * Claims the run dir for a launch and compiles into `<run dir>/launcher`. rlstack launches only into a run
+ * dir that is missing, empty or its own (state/run_id); a run that took steps (prime-rl wrote rollouts or
+ * checkpoints) is launched again only to resume it — a start that failed before any step does not block
+ * the next launch, which simply takes the next attempt. Throws RunDirError when the file system refuses.
+ */
 export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared?: Omit<Prepared, 'secrets'>; diagnostics: Diagnostic[] } {
   const runDir = resolveRunDir(planned.plan.run.dir, cwd);
+  if (!isOwnRunDir(runDir)) {
+    return {
+      diagnostics: [
+        specProblem(planned, 'RS4010', {
+          message: `${runDir} holds files rlstack did not make (it has no state/run_id): launching there could delete them`,
+          path: 'run.name',
+          hint: 'choose another run.name or run.output_dir, or move those files away',
+        }),
+      ],
+    };
+  }
   const previous = attempts(runDir);
-  if (previous.length > 0 && !planned.resolved.spec.run.resume) {
+  if (tookSteps(runDir) && !planned.resolved.spec.run.resume) {
     return {
       diagnostics: [
         specProblem(planned, 'RS4002', {
-          message: `${runDir} already holds a run (${previous.length} attempt${previous.length === 1 ? '' : 's'})`,
+          message: `${runDir} already holds a run that took steps (${previous.length} attempt${previous.length === 1 ? '' : 's'})`,
           path: 'run.resume',
           hint: 'set run.resume = true to resume it from its latest complete checkpoint, or choose another run.name',
         }),
       ],
     };
   }
-  const artifactsDir = join(runDir, 'launcher');
-  // A resumed run keeps what each earlier attempt was launched with.
-  if (previous.length > 0 && existsSync(artifactsDir)) {
-    const keep = join(runDir, 'state', `attempt_${previous.at(-1)}`, 'launcher');
-    if (!existsSync(keep)) cpSync(artifactsDir, keep, { recursive: true });
-  }
+  runId(runDir); // marks the dir as rlstack's before anything else is written into it
+  const artifactsDir = paths.artifacts(runDir);
+  // A later attempt keeps what each earlier attempt was launched with.
+  const last = previous.at(-1);
+  if (last !== undefined && existsSync(artifactsDir) && !existsSync(paths.launchedWith(runDir, last))) cpSync(artifactsDir, paths.launchedWith(runDir, last), { recursive: true });
   // Slurm opens the job's output file under logs/ before the script runs: the folder must exist.
-  mkdirSync(join(runDir, 'logs'), { recursive: true });
+  ensureDir(paths.logs(runDir));
   const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
   const refusal = writeArtifacts(artifactsDir, artifacts);
   if (refusal) return { diagnostics: [diagnostic('RS4003', { message: refusal, hint: 'the launcher folder of the run dir is rlstack\'s: move other files out of it' })] };

@@ -21,6 +21,24 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+const RANK: Readonly<Record<string, number>> = { starting: 0, ready: 1, exited: 2, failed: 2, stopped: 2 };
+
+/**
+ * The changes of one poll in the order they happened: a state file is read only every so often, so a
+ * process first seen ready was starting before (that line comes first), and of several changes read at
+ * once, starts come before readiness and readiness before ends (then by time, node, name).
+ */
+export function changesSince(seen: ReadonlyMap<string, string>, processes: readonly ProcessState[]): ProcessState[] {
+  const changes: ProcessState[] = [];
+  for (const p of processes) {
+    const before = seen.get(p.name);
+    if (before === p.state) continue;
+    if (before === undefined && p.state === 'ready') changes.push({ ...p, state: 'starting', reason: '' });
+    changes.push(p);
+  }
+  return changes.sort((a, b) => (RANK[a.state] ?? 3) - (RANK[b.state] ?? 3) || (a.since < b.since ? -1 : a.since > b.since ? 1 : 0) || a.node - b.node || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt: number, options: WatchOptions): Promise<WatchOutcome> {
   const planned = new Set(plan.processes.map((p) => p.name));
   const seen = new Map<string, string>();
@@ -28,10 +46,9 @@ export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt:
   let status: AttemptStatus | undefined;
   for (;;) {
     status = readAttempt(runDir, attempt);
-    for (const p of status?.processes ?? []) {
-      if (seen.get(p.name) === p.state) continue;
-      seen.set(p.name, p.state);
-      options.onChange(p);
+    for (const change of changesSince(seen, status?.processes ?? [])) {
+      seen.set(change.name, change.state);
+      options.onChange(change);
     }
     if (status?.run && ['completed', 'failed', 'stopped'].includes(status.run.state)) return { kind: 'ended', status };
     const ready = [...planned].every((name) => ['ready', 'exited'].includes(seen.get(name) ?? ''));

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareWithLaunched, loadCompiledFolder, loadSide } from '../../src/cli/commands/diff.js';
-import { writeArtifacts } from '../../src/cli/commands/compile.js';
+import { writeArtifacts } from '../../src/launcher/artifacts-dir.js';
 import { compiledFromArtifacts, diffCompiled, foldNumbers, renderDiff, resumeConflicts, wordHunks, type Compiled } from '../../src/compiler/diff.js';
 import { renderArtifacts } from '../../src/compiler/emit/artifacts.js';
 import { planSpec } from '../../src/compiler/pipeline.js';

@@ -8,7 +8,7 @@ import { renderArtifacts, type Artifact } from '../../src/compiler/emit/artifact
 import { listPresets, presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
 import { shQuote, shWord } from '../../src/runtime/shell.js';
-import { writeArtifacts } from '../../src/cli/commands/compile.js';
+import { writeArtifacts } from '../../src/launcher/artifacts-dir.js';
 import { HOSTILE, workspace } from '../helpers.js';
 
 function artifactsOf(path: string, sets: string[] = []) {

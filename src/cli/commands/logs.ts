@@ -1,16 +1,20 @@
 /** `rlstack logs SPEC|RUN_DIR [--role R] [--node N] [-f]`: every process log of the latest attempt, prefixed. */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAttempt } from '../../launcher/run-dir.js';
+import { backendFor, readHandle } from '../../launcher/backend.js';
+import { paths, readAttempt, RUN_ENDED } from '../../launcher/run-dir.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { openRun } from './run-target.js';
+
+/** Logs are read in pieces of this size: a log of any size streams in bounded memory. */
+const CHUNK = 1 << 20;
 
 export async function logsCommand(target: string, options: { set: string[]; role?: string; node?: string; follow: boolean }, io: Output): Promise<number> {
   const opened = openRun(target, options.set, io);
   if (typeof opened === 'number') return opened;
   const { run: { runDir }, status } = opened;
-  const dir = join(runDir, 'logs', `attempt_${status.attempt}`);
+  const dir = paths.attemptLogs(runDir, status.attempt);
   const wanted = (file: string) => {
     const name = file.replace(/\.log$/, '');
     const p = status.processes.find((x) => x.name === name);
@@ -25,19 +29,24 @@ export async function logsCommand(target: string, options: { set: string[]; role
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.log')).sort()) {
       if (!wanted(file)) continue;
       const path = join(dir, file);
-      const size = statSync(path).size;
-      const from = offsets.get(file) ?? 0;
-      if (size <= from) continue;
-      const fd = openSync(path, 'r');
-      const buffer = Buffer.alloc(size - from);
-      readSync(fd, buffer, 0, buffer.length, from);
-      closeSync(fd);
-      offsets.set(file, size);
-      const text = (partial.get(file) ?? '') + buffer.toString('utf8');
-      const lines = text.split('\n');
-      partial.set(file, lines.pop() ?? '');
+      const stat = statSync(path);
+      if (!stat.isFile()) continue;
       const prefix = `[${file.replace(/\.log$/, '')}] `;
-      for (const line of lines) io.out(prefix + line);
+      const fd = openSync(path, 'r');
+      try {
+        for (let from = offsets.get(file) ?? 0; from < stat.size; ) {
+          const buffer = Buffer.alloc(Math.min(CHUNK, stat.size - from));
+          const n = readSync(fd, buffer, 0, buffer.length, from);
+          if (n === 0) break;
+          from += n;
+          offsets.set(file, from);
+          const lines = ((partial.get(file) ?? '') + buffer.subarray(0, n).toString('utf8')).split('\n');
+          partial.set(file, lines.pop() ?? '');
+          for (const line of lines) io.out(prefix + line);
+        }
+      } finally {
+        closeSync(fd);
+      }
     }
   };
   drain();
@@ -45,17 +54,34 @@ export async function logsCommand(target: string, options: { set: string[]; role
   let stop = false;
   const onSignal = () => void (stop = true);
   process.on('SIGINT', onSignal);
-  while (!stop) {
-    await new Promise((r) => setTimeout(r, 500));
-    drain();
-    const run = readAttempt(runDir, status.attempt)?.run;
-    if (run && ['completed', 'failed', 'stopped'].includes(run.state)) {
-      await new Promise((r) => setTimeout(r, 1000));
+  // The back end's view too: a run whose node.sh was killed never writes its end.
+  const handle = readHandle(runDir, status.attempt);
+  const backend = handle ? await backendFor(handle.kind) : undefined;
+  let lastCheck = Date.now();
+  try {
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, 500));
       drain();
-      io.out(`-- the run ${run.state}${run.reason ? `: ${run.reason}` : ''}`);
-      break;
+      const run = readAttempt(runDir, status.attempt)?.run;
+      if (run && RUN_ENDED.has(run.state)) {
+        await new Promise((r) => setTimeout(r, 1000));
+        drain();
+        io.out(`-- the run ${run.state}${run.reason ? `: ${run.reason}` : ''}`);
+        break;
+      }
+      if (backend && handle && Date.now() - lastCheck > 3000) {
+        lastCheck = Date.now();
+        const gone = await backend.alive(handle);
+        if (gone) {
+          drain();
+          io.out(`-- the run is no longer running: ${gone}`);
+          break;
+        }
+      }
     }
+  } finally {
+    process.off('SIGINT', onSignal);
+    backend?.close();
   }
-  process.off('SIGINT', onSignal);
   return EXIT.ok;
 }

@@ -4,27 +4,24 @@ import { join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { readAttempt, resolveRunDir, type AttemptStatus } from '../../launcher/run-dir.js';
-import { rememberedSlurmTarget, slurmTargetOf, type SlurmTarget } from '../../launcher/slurm.js';
 import { EXIT } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { runDirProblem, type Output } from '../output.js';
 
 export interface RunTarget {
   runDir: string;
-  /** Where Slurm answers for this run: the local client, or the login node it was submitted through. */
-  slurm: SlurmTarget;
 }
 
 export function findRun(target: string, sets: string[] = []): { run?: RunTarget; diagnostics: Diagnostic[]; sources: Map<string, string> } {
   const path = resolve(target);
   if (existsSync(path) && statSync(path).isDirectory()) {
-    if (existsSync(join(path, 'state')) || existsSync(join(path, 'launcher'))) return { run: { runDir: path, slurm: rememberedSlurmTarget(path) }, diagnostics: [], sources: new Map() };
+    if (existsSync(join(path, 'state')) || existsSync(join(path, 'launcher'))) return { run: { runDir: path }, diagnostics: [], sources: new Map() };
     return { diagnostics: [diagnostic('RS4007', { message: `${target} is a folder but not an rlstack run dir (no state/ or launcher/)`, hint: 'pass the spec, or the run dir (output_dir/name)' })], sources: new Map() };
   }
   const result = planSpec(target, { sets });
   if (!result.resolved) return { diagnostics: result.diagnostics, sources: result.sources };
   const plan = result.ok ? result.plan : result.plan;
   const dir = plan?.run.dir ?? `${result.resolved.spec.run.output_dir}/${result.resolved.spec.run.name}`;
-  return { run: { runDir: resolveRunDir(dir), slurm: slurmTargetOf(result.resolved.spec) }, diagnostics: [], sources: result.sources };
+  return { run: { runDir: resolveRunDir(dir) }, diagnostics: [], sources: result.sources };
 }
 
 /** The run and its latest attempt, or the exit code after saying why there is none. */
@@ -34,7 +31,15 @@ export function openRun(target: string, sets: string[], io: Output): { run: RunT
     io.diagnostics(found.diagnostics, found.sources);
     return EXIT.specErrors;
   }
-  const status = readAttempt(found.run.runDir);
+  let status: AttemptStatus | undefined;
+  try {
+    status = readAttempt(found.run.runDir);
+  } catch (e) {
+    const problem = runDirProblem(e);
+    if (!problem) throw e;
+    io.diagnostics([problem], new Map());
+    return EXIT.backend;
+  }
   if (!status) {
     io.diagnostics([diagnostic('RS4007', { message: `no run in ${found.run.runDir}`, hint: 'rlstack launch starts one' })], new Map());
     return EXIT.specErrors;

@@ -132,6 +132,9 @@ export const CODES = {
   RS4007: { severity: 'error', title: 'no run found' },
   RS4008: { severity: 'warning', title: 'processes left after stop' },
   RS4009: { severity: 'error', title: 'resume across a change prime-rl cannot resume from' },
+  RS4010: { severity: 'error', title: 'run dir holds files rlstack did not make' },
+  RS4011: { severity: 'error', title: 'run dir file damaged or not accessible' },
+  RS4012: { severity: 'error', title: 'the run is already running or being launched' },
 
   RS4101: { severity: 'error', title: 'ssh: host key unknown or changed' },
   RS4102: { severity: 'error', title: 'ssh: node unreachable or authentication failed' },

@@ -3,12 +3,14 @@
  * every node (setsid nohup, secrets on the channel's stdin), the launcher's lease, node liveness, and the
  * check that nothing of a run is left on any node.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathPrefix, shQuote } from '../../runtime/shell.js';
 import type { Planned } from '../prepare.js';
 import { onAll, SshError, SshPool } from './transport.js';
 import { sshSettingsFromSpec, type SshSettings } from './config.js';
+import { parseSweep, sweepScript, type Survivor } from '../sweep.js';
+import { paths, readHandleFile } from '../run-dir.js';
 
 export function sshSettingsOf(planned: Planned): SshSettings {
   return sshSettingsFromSpec(planned.resolved.spec);
@@ -28,19 +30,9 @@ export function inventory(planned: Planned): { hosts?: string[]; problem?: strin
 
 const pid3 = (i: number) => String(i).padStart(3, '0');
 
-export function stateDir(runDir: string, attempt: number): string {
-  return join(runDir, 'state', `attempt_${attempt}`);
-}
-
-/** What `status`/`stop` need later to reach the nodes again (no secrets). */
+/** What `status`/`stop` need later to reach the nodes again (no secrets): the attempt's SSH handle. */
 export function writeSshState(runDir: string, attempt: number, settings: SshSettings, hosts: string[]): void {
-  writeFileSync(join(stateDir(runDir, attempt), 'ssh.json'), `${JSON.stringify({ settings, hosts }, null, 2)}\n`);
-}
-
-export function readSshState(runDir: string, attempt: number): { settings: SshSettings; hosts: string[] } | undefined {
-  const path = join(stateDir(runDir, attempt), 'ssh.json');
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as { settings: SshSettings; hosts: string[] };
+  writeFileSync(paths.sshState(runDir, attempt), `${JSON.stringify({ settings, hosts }, null, 2)}\n`);
 }
 
 export interface StartResult {
@@ -64,9 +56,8 @@ echo "started $!"
 /** Starts node.sh on every node, detached (it survives the launcher and the SSH session). */
 export async function startNodes(o: { pool: SshPool; hosts: string[]; runDir: string; artifactsDir: string; attempt: number; runId: string; secrets: Record<string, string>; leaseFile: string }): Promise<StartResult[]> {
   const s = o.pool.settings;
-  const state = stateDir(o.runDir, o.attempt);
-  const logs = join(o.runDir, 'logs', `attempt_${o.attempt}`);
-  mkdirSync(join(state, 'pids'), { recursive: true });
+  const logs = paths.attemptLogs(o.runDir, o.attempt);
+  mkdirSync(paths.nodePids(o.runDir, o.attempt), { recursive: true });
   const results = await onAll(o.hosts, s.max_parallel, async (host, i) => {
     const vars = {
       RLSTACK_NODE_INDEX: String(i),
@@ -76,7 +67,7 @@ export async function startNodes(o: { pool: SshPool; hosts: string[]; runDir: st
       RLSTACK_LEASE_TIMEOUT_S: String(s.lease_timeout_s),
       ...o.secrets,
     };
-    const script = startScript({ path: s.path, vars, nodeSh: join(o.artifactsDir, 'node.sh'), out: join(logs, `node-${pid3(i)}.ssh.out`), pidFile: join(state, 'pids', `node-${pid3(i)}`) });
+    const script = startScript({ path: s.path, vars, nodeSh: join(o.artifactsDir, 'node.sh'), out: join(logs, `node-${pid3(i)}.ssh.out`), pidFile: join(paths.nodePids(o.runDir, o.attempt), `node-${pid3(i)}`) });
     const r = await o.pool.run(host, script, { timeoutMs: 60_000 });
     const pid = /started (\d+)/.exec(r.stdout)?.[1];
     if (r.code !== 0 || !pid) throw new SshError(host, 'unreachable', `node.sh did not start on ${host} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}`, '');
@@ -106,8 +97,8 @@ export class Lease {
 /** node.sh pids recorded at start. */
 export function nodePids(runDir: string, attempt: number, nodes: number): (number | undefined)[] {
   return Array.from({ length: nodes }, (_, i) => {
-    const f = join(stateDir(runDir, attempt), 'pids', `node-${pid3(i)}`);
-    return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
+    const text = readHandleFile(join(paths.nodePids(runDir, attempt), `node-${pid3(i)}`));
+    return text && /^[1-9]\d{0,9}$/.test(text) ? Number(text) : undefined;
   });
 }
 
@@ -128,43 +119,6 @@ export async function nodesAlive(pool: SshPool, hosts: string[], pids: (number |
   return { alive, unreachable };
 }
 
-export interface Survivor {
-  node: number;
-  host: string;
-  pid: number;
-  args: string;
-}
-
-/** Lists (and with `kill`, first TERMs then KILLs) the run's processes on one node; see sweepRun. */
-export function sweepScript(runDir: string, runIdValue: string, kill: boolean): string {
-  return `RUNDIR=${shQuote(runDir)}
-ID=${shQuote(runIdValue)}
-self=$$
-find_run() {
-  local p pid args
-  for p in /proc/[0-9]*; do
-    pid=\${p#/proc/}
-    [[ $pid == "$self" || $pid == "$BASHPID" ]] && continue
-    args=$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
-    [[ -n $args ]] || continue
-    if [[ $args == *"$RUNDIR/launcher/"* || $args == *"$RUNDIR/logs/"* ]] || grep -qzxF "RLSTACK_RUN_ID=$ID" "$p/environ" 2>/dev/null; then
-      printf '%s %s\\n' "$pid" "\${args:0:200}"
-    fi
-  done
-}
-${kill ? `before=$(find_run)
-if [[ -n $before ]]; then
-  printf '%s\\n' "$before" | sed 's/^/K /'
-  pids=$(cut -d' ' -f1 <<< "$before")
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null; sleep 2
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null; sleep 0.5
-fi
-` : ''}find_run
-`;
-}
-
 /**
  * Every process on each node that belongs to the run: its command line names the run's artifacts or logs
  * (`<run dir>/launcher/`, `<run dir>/logs/`), or it carries the run's RLSTACK_RUN_ID in its environment
@@ -182,12 +136,9 @@ export async function sweepRun(pool: SshPool, hosts: string[], runDir: string, r
       unreachable.push({ node: i, host: hosts[i]!, why: r.error.message });
       return;
     }
-    for (const line of r.value.split('\n')) {
-      const k = /^K (\d+) (.*)$/.exec(line);
-      const m = /^(\d+) (.*)$/.exec(line);
-      if (k) killed.push({ node: i, host: hosts[i]!, pid: Number(k[1]), args: k[2]! });
-      else if (m) survivors.push({ node: i, host: hosts[i]!, pid: Number(m[1]), args: m[2]! });
-    }
+    const found = parseSweep(r.value, i, hosts[i]!);
+    killed.push(...found.killed);
+    survivors.push(...found.left);
   });
   return { survivors, killed, unreachable };
 }

@@ -1,0 +1,69 @@
+/**
+ * Back end `local`: node.sh of the single node on this machine, detached so the run survives the launcher
+ * (rlstack stop ends it). Handle: `local_pid`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, BackendView, DryRunOutcome, Handle, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
+import { createAttempt, paths, runId } from '../run-dir.js';
+import { parseSweep, sweepScript } from '../sweep.js';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class LocalBackend implements Backend {
+  readonly kind = 'local' as const;
+
+  async check(): Promise<boolean> {
+    return true; // node.sh checks this machine itself at start
+  }
+
+  async dryRun(): Promise<DryRunOutcome> {
+    return { schedulerAsked: false, ok: true, lines: ['would start node.sh of node 0 on this machine (backend local); no scheduler to ask'], diagnostics: [] };
+  }
+
+  async start(ctx: StartContext): Promise<StartOutcome> {
+    const attempt = createAttempt(ctx.runDir);
+    writeFileSync(paths.hosts(ctx.runDir, attempt), 'localhost\n');
+    const out = openSync(join(paths.attemptLogs(ctx.runDir, attempt), 'launcher-local.log'), 'a');
+    const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.secrets, RLSTACK_NODE_INDEX: '0', RLSTACK_ATTEMPT: String(attempt), RLSTACK_RUN_ID: runId(ctx.runDir) };
+    const child = spawn('bash', [join(ctx.artifactsDir, 'node.sh')], { detached: true, stdio: ['ignore', out, out], env });
+    child.unref();
+    writeFileSync(paths.localPid(ctx.runDir, attempt), String(child.pid));
+    ctx.report.line(`attempt ${attempt}: node.sh started (pid ${child.pid})`);
+    return { kind: 'started', handle: { kind: 'local', runDir: ctx.runDir, attempt, pid: child.pid! }, t0: Date.now() };
+  }
+
+  async alive(handle: Handle): Promise<string | undefined> {
+    const { pid } = handle as Extract<Handle, { kind: 'local' }>;
+    return pidAlive(pid) ? undefined : `node.sh (pid ${pid}) has exited`;
+  }
+
+  async describe(handle: Handle): Promise<BackendView> {
+    const { pid } = handle as Extract<Handle, { kind: 'local' }>;
+    const running = pidAlive(pid);
+    return { line: `local: node.sh (pid ${pid}) ${running ? 'running' : 'exited'}`, json: { kind: 'local', pid, running }, ...(running ? {} : { gone: `node.sh (pid ${pid}) has exited` }) };
+  }
+
+  async cancel(handle: Handle): Promise<void> {
+    const { pid } = handle as Extract<Handle, { kind: 'local' }>;
+    // node.sh's TERM trap runs its ordered teardown.
+    if (pidAlive(pid)) process.kill(pid, 'SIGTERM');
+  }
+
+  async sweep(handle: Handle, kill: boolean): Promise<SweepOutcome> {
+    const output = execFileSync('bash', ['-s'], { input: sweepScript(handle.runDir, runId(handle.runDir), kill), encoding: 'utf8', timeout: 60_000 });
+    const { killed, left } = parseSweep(output, 0, 'localhost');
+    return { killed, left, unreachable: [] };
+  }
+
+  release(): void {}
+  close(): void {}
+}

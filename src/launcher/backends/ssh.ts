@@ -1,0 +1,146 @@
+/**
+ * Back end `ssh`: preflight every node (one table; any failure stops the launch), a new attempt with its
+ * hosts file, node.sh started detached on every node under the launcher's lease. Handle: `ssh.json` (SSH
+ * settings without secrets, the hosts) and `pids/node-NNN` (node.sh on each node).
+ */
+import { writeFileSync } from 'node:fs';
+import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import type { Backend, BackendView, DryRunOutcome, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
+import { specProblem, type Planned } from '../prepare.js';
+import { createAttempt, paths, readAttempt, RUN_ENDED, runId } from '../run-dir.js';
+import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../ssh/backend.js';
+import type { SshSettings } from '../ssh/config.js';
+import { CHECK_HINTS, preflight, preflightTable } from '../ssh/preflight.js';
+import { SshPool } from '../ssh/transport.js';
+
+type SshHandle = Extract<Handle, { kind: 'ssh' }>;
+
+/** Inventory problems as a diagnostic; the hosts otherwise. */
+export function hostsOrReport(planned: Planned, report: Reporter): string[] | undefined {
+  const inv = inventory(planned);
+  if (!inv.hosts) report.diagnostics([specProblem(planned, 'RS4105', { message: inv.problem!, path: 'cluster.ssh.hosts', hint: 'list one host per node: a hostlist expression ("gpu-[001-064]") or an array' })], planned.sources);
+  return inv.hosts;
+}
+
+/** Checks every node and prints the table; on failure, one diagnostic per failing node. True when all pass. */
+export async function checkNodes(planned: Planned, runDir: string, hosts: string[], pool: SshPool, report: Reporter): Promise<boolean> {
+  const t0 = Date.now();
+  report.line(`preflight on ${hosts.length} nodes over SSH`);
+  const rows = await preflight({ planned, runDir, hosts, pool });
+  for (const line of preflightTable(rows, hosts.length)) report.line(line);
+  const failed = rows.filter((r) => r.result === 'FAIL');
+  if (failed.length === 0) {
+    report.line(`preflight passed on ${hosts.length} nodes (${Date.now() - t0} ms)`);
+    return true;
+  }
+  const byNode = new Map<number, typeof failed>();
+  for (const r of failed) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+  report.diagnostics(
+    [...byNode.values()].map((list) => {
+      const first = list[0]!;
+      const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind ? 'RS4102' : 'RS4103';
+      const [message, hint] = first.kind ? first.detail.split(' — ') : [list.map((r) => `${r.check}: ${r.detail}`).join('; '), undefined];
+      return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || CHECK_HINTS[first.check] || 'fix the node, or leave it out of cluster.ssh.hosts' });
+    }),
+  );
+  report.line(`preflight failed on ${byNode.size} of ${hosts.length} nodes: nothing was started`);
+  return false;
+}
+
+export class SshBackend implements Backend {
+  readonly kind = 'ssh' as const;
+  private pools = new Map<string, SshPool>();
+  private leases = new Map<string, Lease>();
+  private lastAlive = new Map<string, { at: number; why: string | undefined }>();
+
+  constructor(private readonly debug?: (line: string) => void) {}
+
+  private pool(settings: SshSettings): SshPool {
+    const key = JSON.stringify(settings);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new SshPool(settings, { debug: this.debug });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  async check(planned: Planned, runDir: string, report: Reporter): Promise<boolean> {
+    const hosts = hostsOrReport(planned, report);
+    if (!hosts) return false;
+    return checkNodes(planned, runDir, hosts, this.pool(sshSettingsOf(planned)), report);
+  }
+
+  async dryRun(planned: Planned): Promise<DryRunOutcome> {
+    const hosts = inventory(planned).hosts ?? [];
+    return { schedulerAsked: false, ok: true, lines: [`would preflight ${hosts.length} hosts over SSH, then start node.sh on each: ${hosts.join(' ')}`], diagnostics: [] };
+  }
+
+  async start(ctx: StartContext): Promise<StartOutcome> {
+    const hosts = inventory(ctx.planned).hosts!;
+    const settings = sshSettingsOf(ctx.planned);
+    const attempt = createAttempt(ctx.runDir);
+    writeFileSync(paths.hosts(ctx.runDir, attempt), `${hosts.join('\n')}\n`);
+    writeSshState(ctx.runDir, attempt, settings, hosts);
+    const handle: SshHandle = { kind: 'ssh', runDir: ctx.runDir, attempt, settings, hosts };
+    const lease = new Lease(paths.lease(ctx.runDir, attempt));
+    lease.start();
+    this.leases.set(ctx.runDir, lease);
+    const started = await startNodes({ pool: this.pool(settings), hosts, runDir: ctx.runDir, artifactsDir: ctx.artifactsDir, attempt, runId: runId(ctx.runDir), secrets: ctx.secrets, leaseFile: paths.lease(ctx.runDir, attempt) });
+    const notStarted = started.filter((r) => r.error);
+    ctx.report.line(`attempt ${attempt}: node.sh started on ${started.length - notStarted.length} of ${hosts.length} nodes`);
+    if (notStarted.length) {
+      return { kind: 'refused', handle, diagnostics: notStarted.map((r) => diagnostic('RS4107', { message: `node ${r.node} (${r.host}): ${r.error}`, hint: 'the nodes that did start were stopped' })) };
+    }
+    return { kind: 'started', handle, t0: Date.now() };
+  }
+
+  async alive(handle: Handle): Promise<string | undefined> {
+    const h = handle as SshHandle;
+    // A poll every few seconds is enough: node.sh's own peer watch is what fails a run quickly.
+    const cached = this.lastAlive.get(h.runDir);
+    if (cached && Date.now() - cached.at < 3000) return cached.why;
+    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length));
+    let why: string | undefined;
+    if (unreachable.length) why = `node ${unreachable[0]!.node} (${unreachable[0]!.host}) became unreachable: ${unreachable[0]!.why}`;
+    else {
+      const dead = h.hosts.map((_, i) => i).filter((i) => !alive.includes(i));
+      if (dead.length === h.hosts.length) why = 'node.sh is gone on every node';
+      else if (dead.length) {
+        const run = readAttempt(h.runDir, h.attempt)?.run;
+        if (!(run && RUN_ENDED.has(run.state))) why = `node.sh is gone on node ${dead[0]} (${h.hosts[dead[0]!]})`;
+      }
+    }
+    this.lastAlive.set(h.runDir, { at: Date.now(), why });
+    return why;
+  }
+
+  async describe(handle: Handle): Promise<BackendView> {
+    const h = handle as SshHandle;
+    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length));
+    const running = alive.map((i) => h.hosts[i]!);
+    const line = `ssh: node.sh running on ${running.length} of ${h.hosts.length} nodes${unreachable.map((u) => `; node ${u.node} (${u.host}) unreachable: ${u.why}`).join('')}`;
+    return { line, json: { kind: 'ssh', nodes: h.hosts.length, running, unreachable }, ...(running.length === 0 && unreachable.length === 0 ? { gone: 'node.sh is gone on every node' } : {}) };
+  }
+
+  async cancel(): Promise<void> {
+    // No scheduler: the ordered teardown (STOP) and the sweep are the whole stop.
+  }
+
+  async sweep(handle: Handle, kill: boolean): Promise<SweepOutcome> {
+    const h = handle as SshHandle;
+    const swept = await sweepRun(this.pool(h.settings), h.hosts, h.runDir, runId(h.runDir), kill);
+    return { killed: swept.killed, left: swept.survivors, unreachable: swept.unreachable };
+  }
+
+  release(handle: Handle): void {
+    this.leases.get(handle.runDir)?.release();
+    this.leases.delete(handle.runDir);
+  }
+
+  close(): void {
+    for (const lease of this.leases.values()) lease.release();
+    for (const pool of this.pools.values()) pool.close();
+    this.pools.clear();
+  }
+}
