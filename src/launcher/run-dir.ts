@@ -7,6 +7,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { codePointOrder } from '../order.js';
 
 export interface ProcessState {
   name: string;
@@ -218,7 +219,7 @@ export function readAttempt(runDir: string, attempt = attempts(runDir).at(-1)): 
     ? readdirSync(processDir)
         .filter((f) => f.endsWith('.json'))
         .map((f) => processState(join(processDir, f), readJson(join(processDir, f))))
-        .sort((a, b) => a.node - b.node || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .sort((a, b) => a.node - b.node || codePointOrder(a.name, b.name))
     : [];
   const nodeDir = paths.nodeChecks(runDir, attempt);
   const nodeChecks = existsSync(nodeDir)

@@ -4,6 +4,7 @@
  */
 import type { LaunchPlan } from '../compiler/plan/types.js';
 import { readAttempt, type AttemptStatus, type ProcessState } from './run-dir.js';
+import { codePointOrder } from '../order.js';
 
 export type WatchOutcome =
   | { kind: 'ready'; status: AttemptStatus }
@@ -36,7 +37,7 @@ export function changesSince(seen: ReadonlyMap<string, string>, processes: reado
     if (before === undefined && p.state === 'ready') changes.push({ ...p, state: 'starting', reason: '' });
     changes.push(p);
   }
-  return changes.sort((a, b) => (RANK[a.state] ?? 3) - (RANK[b.state] ?? 3) || (a.since < b.since ? -1 : a.since > b.since ? 1 : 0) || a.node - b.node || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return changes.sort((a, b) => (RANK[a.state] ?? 3) - (RANK[b.state] ?? 3) || codePointOrder(a.since, b.since) || a.node - b.node || codePointOrder(a.name, b.name));
 }
 
 export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt: number, options: WatchOptions): Promise<WatchOutcome> {

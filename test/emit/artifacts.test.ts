@@ -10,6 +10,7 @@ import { planSpec } from '../../src/compiler/pipeline.js';
 import { shQuote, shWord } from '../../src/runtime/shell.js';
 import { writeArtifacts } from '../../src/launcher/artifacts-dir.js';
 import { HOSTILE, workspace } from '../helpers.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 
 function artifactsOf(path: string, sets: string[] = []) {
   const r = planSpec(path, { sets });
@@ -117,5 +118,19 @@ describe('compiled artifacts', () => {
     writeFileSync(join(other, 'precious.txt'), 'x');
     expect(writeArtifacts(other, tiny as Artifact[])).toMatch(/not empty/);
     expect(readFileSync(join(other, 'precious.txt'), 'utf8')).toBe('x');
+  });
+});
+
+describe('determinism across locales (issue 11)', () => {
+  it('compiles byte-identical artifacts under cs_CZ and en_US (Czech sorts CH after H)', () => {
+    const dir = workspace({ 'spec.toml': 'extends = "tiny"\n[env]\nH_A = "1"\nCH_A = "2"\nD_A = "3"\n[secrets]\nHF_TOKEN = ["trainer"]\nCH_TOKEN = ["trainer"]\n' });
+    const manifests = ['cs_CZ.UTF-8', 'en_US.UTF-8'].map((lang) => {
+      const out = join(dir, `out-${lang}`);
+      const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'rlstack.js'), 'compile', join(dir, 'spec.toml'), '-o', out], { encoding: 'utf8', env: { ...process.env, LANG: lang, LC_ALL: lang } });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(join(out, 'manifest.json'), 'utf8');
+    });
+    expect(manifests[0]).toBe(manifests[1]);
+    expect(manifests[0]).toContain('nodes/node-000.sh');
   });
 });

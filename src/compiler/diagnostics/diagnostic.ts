@@ -3,6 +3,7 @@
  * caused it (file, line, column from the loader's locator) so the CLI can show the source line.
  */
 import { CODES, type Code, type Severity } from './codes.js';
+import { codePointOrder as codePointCompare } from '../../order.js';
 
 export interface SourcePosition {
   file: string;
@@ -52,7 +53,7 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
   return [...diagnostics].sort(
     (a, b) =>
       SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
-      (a.file ?? '').localeCompare(b.file ?? '') ||
+      codePointCompare(a.file ?? '', b.file ?? '') ||
       (a.line ?? 0) - (b.line ?? 0) ||
       (a.column ?? 0) - (b.column ?? 0),
   );

@@ -16,6 +16,7 @@ import type { LaunchPlan, PlanNode, PlanProcess } from '../plan/types.js';
 import type { ResolvedSpec } from '../resolve.js';
 import type { Spec } from '../spec/schema.js';
 import { renderPrimeRlConfigs } from './prime-rl/configs.js';
+import { codePointOrder } from '../../order.js';
 
 export interface Artifact {
   path: string;
@@ -77,11 +78,6 @@ export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: 
     files: files.map((f) => ({ path: f.path, sha256: sha256(f.content), bytes: Buffer.byteLength(f.content) })),
   };
   return { artifacts: [...files, { path: 'manifest.json', content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }], manifest };
-}
-
-/** Sorting that does not depend on the locale: artifacts are byte-identical everywhere. */
-export function codePointOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sha256(text: string): string {

@@ -4,6 +4,7 @@
  * precedence of env tables: defaults < [env] < [<role>.env] < what the launcher manages per process.
  */
 import type { SecretRole, Spec } from '../../compiler/spec/schema.js';
+import { codePointOrder } from '../../order.js';
 
 export const UV_RUN = ['uv', 'run', '--no-sync'] as const;
 
@@ -51,7 +52,7 @@ export function envValue(value: string | number | boolean): string {
 export function mergeEnv(...tables: Readonly<Record<string, string | number | boolean>>[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const table of tables) for (const [k, v] of Object.entries(table)) out[k] = envValue(v);
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => codePointOrder(a, b)));
 }
 
 export function secretsFor(spec: Spec, role: SecretRole): string[] {

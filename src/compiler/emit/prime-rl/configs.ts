@@ -32,6 +32,7 @@ import { ORCHESTRATOR_CONFIG, ORCHESTRATOR_SOURCES } from '../../../runtime/comp
 import { TRAINER_CONFIG } from '../../../runtime/components/trainer.js';
 import { envServerConfig } from '../../../runtime/components/env-server.js';
 import { mapRevision, ROOT_CLASSES, type Component } from './keys.js';
+import { codePointOrder } from '../../../order.js';
 
 /** Where an env server on the orchestrator's node listens, and where the orchestrator reaches it. */
 export const ENV_SERVER_LOOPBACK = (port: number): string => `tcp://127.0.0.1:${port}`;
@@ -426,7 +427,7 @@ export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isPlainTable(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[key] = sortKeys(value[key]);
+  for (const key of Object.keys(value).sort(codePointOrder)) out[key] = sortKeys(value[key]);
   return out;
 }
 
