@@ -1,6 +1,6 @@
 /**
  * RS2509: the keys rlstack itself writes into the prime-rl configs are checked against the map that
- * run.prime_rl_revision selects — a newer prime-rl that renamed or dropped a key rlstack writes fails at
+ * run.prime_rl_revision (or run.prime_rl_map) selects — a newer prime-rl that renamed or dropped a key rlstack writes fails at
  * compile time, located at the spec key the value comes from, not at start on the cluster.
  */
 import { join } from 'node:path';
@@ -56,6 +56,14 @@ describe('RS2509: a key rlstack writes that the selected map lacks', () => {
       ['environments', 'preset', 'configs/orchestrator.toml: prime-rl 3333333 has no key train.source (TrainConfig has no key "source")'],
       ['run.prime_rl_revision', 'spec', 'configs/orchestrator.toml: prime-rl 3333333 has no key env_server_base_port (OrchestratorConfig has no key "env_server_base_port")'],
     ]);
+  });
+
+  it('points at run.prime_rl_map when that key selected the map', () => {
+    mapWithout('4444444', { 'orchestrator.OrchestratorConfig': ['env_server_base_port'] });
+    const path = join(workspace({ 'spec.toml': 'extends = "tiny"\n\n[run]\nname = "keys"\nprime_rl_revision = "abcdef0"\nprime_rl_map = "4444444"\n' }), 'spec.toml');
+    const ds = planSpec(path).diagnostics.filter((d) => d.code === 'RS2509');
+    expect(ds.map((d) => [d.path, d.file === path ? 'spec' : d.file, d.line])).toEqual([['run.prime_rl_map', 'spec', 6]]);
+    expect(ds[0]!.message).toContain('prime-rl 4444444 has no key env_server_base_port');
   });
 
   it('reports a value whose type the selected map declares differently', () => {

@@ -142,6 +142,7 @@ export const SpecSchema = Type.Object(
         output_dir: Str('shared filesystem seen by every node; run dir = output_dir/name', { default: 'runs' }),
         prime_rl_dir: Str('prime-rl checkout with its .venv (shared or at the same path on every node)', { default: 'prime-rl' }),
         prime_rl_revision: Str('prime-rl revision (7 to 40 hex digits of a commit) the generated configs target; selects the map of prime-rl config keys (src/compiler/emit/prime-rl/maps); checked at preflight', { default: '559b447' }),
+        prime_rl_map: Str('stored map of prime-rl config keys to check against instead of the one of prime_rl_revision (7 to 40 hex digits of a commit that has a map; for a fork of a mapped revision or a checkout whose commit has none); empty = the map of prime_rl_revision, which the nodes are still checked against', { default: '' }),
         hf_home: Str('model cache on the shared filesystem; empty = <output_dir>/hf', { default: '' }),
         max_steps: Int(1, 'training steps', { default: 100 }),
         resume: Bool('resume from the latest complete checkpoint (trainer + orchestrator)', false),

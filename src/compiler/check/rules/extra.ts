@@ -1,7 +1,8 @@
 /**
  * The spec's `extra` tables ([trainer.extra], [orchestrator.extra], [inference.extra]) are merged into the
- * prime-rl configs rlstack generates. Checked first, against prime-rl's keys at run.prime_rl_revision
- * (emit/prime-rl/maps/config-keys-<rev7>.json; without a map RS2508 is reported and keys are not checked):
+ * prime-rl configs rlstack generates. Checked first, against prime-rl's keys at run.prime_rl_revision (or the
+ * map run.prime_rl_map names; emit/prime-rl/maps/config-keys-<rev7>.json; without a map RS2508 is reported
+ * and keys are not checked):
  * unknown keys (prime-rl forbids them, except vLLM engine arguments under [inference.extra.vllm], which
  * pass through to vLLM), wrong-typed values, keys rlstack passes at start (hosts, ports, the run dir), and
  * overrides of keys the spec already sets — an override would break the agreement between components that
@@ -16,7 +17,7 @@ import { report, type Rule, type RuleContext } from '../context.js';
 export const extraTablesValid: Rule = (ctx) => {
   const out: Diagnostic[] = [];
   const hasExtra = EXTRA_COMPONENTS.some((c) => Object.keys(ctx.spec[c].extra).length > 0);
-  const map = selectMap(ctx.spec.run.prime_rl_revision);
+  const map = selectMap(ctx.spec.run.prime_rl_revision, ctx.spec.run.prime_rl_map);
   const revision = map.ok ? map.revision : undefined;
   if (hasExtra) {
     let built: ReturnType<typeof buildPrimeRlConfigs>;

@@ -8,9 +8,9 @@
  * `VllmConfig`, which passes extras to vLLM; fields typed with verifiers/renderers classes (`vf.EnvConfig`,
  * `vf.ServeConfig`, `renderers.RendererConfig`) are not described in the file and are treated as open.
  *
- * `run.prime_rl_revision` selects the map (selectMap); every function below takes the map's revision and
- * defaults to PRIME_RL_REVISION. The JSON files ship in the package under src/ (tsc does not copy JSON)
- * and are read at run time.
+ * `run.prime_rl_map`, or when it is empty `run.prime_rl_revision`, selects the map (selectMap); every
+ * function below takes the map's revision and defaults to PRIME_RL_REVISION. The JSON files ship in the
+ * package under src/ (tsc does not copy JSON) and are read at run time.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,13 +30,6 @@ export function configKeysFile(revision: string): string {
 export const CONFIG_KEYS_FILE = configKeysFile(PRIME_RL_REVISION);
 /** How to add a map for another revision. */
 export const ADD_MAP_COMMAND = 'npm run prime-rl:map -- /path/to/prime-rl';
-/**
- * Checks keys against this stored map whatever run.prime_rl_revision says (a fork, a checkout between two
- * maps, a test stand-in). The artifacts still target run.prime_rl_revision: the nodes check their checkout
- * against it.
- */
-export const MAP_OVERRIDE_ENV = 'RLSTACK_PRIME_RL_MAP';
-
 const MAP_FILE = /^config-keys-([0-9a-f]{7})\.json$/;
 export const REVISION_PATTERN = /^[0-9a-f]{7,40}$/;
 
@@ -50,28 +43,37 @@ export function knownRevisions(): readonly string[] {
   return known;
 }
 
+/** The spec keys that select the map: run.prime_rl_map when set, else run.prime_rl_revision. */
+export interface MapKeys {
+  prime_rl_revision: string;
+  /** "" = the map of prime_rl_revision; else names a stored map (a fork, a checkout whose commit has none). */
+  prime_rl_map: string;
+}
+
 export type MapChoice =
-  /** `revision`: the map's (7 hex digits); `overridden`: chosen by MAP_OVERRIDE_ENV. */
-  | { ok: true; revision: string; overridden?: true }
-  | { ok: false; reason: 'format' | 'unknown'; revision: string; overridden?: true; known: readonly string[] };
+  /** `revision`: the map's (7 hex digits); `key`: the spec key that selected it. */
+  | { ok: true; revision: string; key: MapKey }
+  | { ok: false; reason: 'format' | 'unknown'; revision: string; key: MapKey; known: readonly string[] };
+export type MapKey = 'run.prime_rl_revision' | 'run.prime_rl_map';
 
 /**
  * The map for a prime-rl revision (7 to 40 hex digits of a commit): the stored map whose 7-digit revision
- * the given one starts with. MAP_OVERRIDE_ENV, when set, names the map instead.
+ * the given one starts with. `map` (run.prime_rl_map), when not empty, names the map instead; the artifacts
+ * still target `revision` (the nodes check their checkout against it).
  */
-export function selectMap(revision: string, env: NodeJS.ProcessEnv = process.env): MapChoice {
-  const override = env[MAP_OVERRIDE_ENV]?.trim();
-  const wanted = (override || revision).trim().toLowerCase();
-  const extra = override ? { overridden: true as const } : {};
-  if (!REVISION_PATTERN.test(wanted)) return { ok: false, reason: 'format', revision: override || revision, ...extra, known: knownRevisions() };
+export function selectMap(revision: string, map = ''): MapChoice {
+  const key: MapKey = map.trim() ? 'run.prime_rl_map' : 'run.prime_rl_revision';
+  const given = key === 'run.prime_rl_map' ? map : revision;
+  const wanted = given.trim().toLowerCase();
+  if (!REVISION_PATTERN.test(wanted)) return { ok: false, reason: 'format', revision: given, key, known: knownRevisions() };
   const match = knownRevisions().find((r) => wanted.startsWith(r));
-  return match ? { ok: true, revision: match, ...extra } : { ok: false, reason: 'unknown', revision: override || revision, ...extra, known: knownRevisions() };
+  return match ? { ok: true, revision: match, key } : { ok: false, reason: 'unknown', revision: given, key, known: knownRevisions() };
 }
 
-/** The revision of the map selected for `revision`; `revision` itself when there is none (check reports it). */
-export function mapRevision(revision: string): string {
-  const choice = selectMap(revision);
-  return choice.ok ? choice.revision : revision;
+/** The revision of the map the spec selects; the selecting value itself when there is none (check reports it). */
+export function mapRevision(run: MapKeys): string {
+  const choice = selectMap(run.prime_rl_revision, run.prime_rl_map);
+  return choice.revision;
 }
 
 export interface FieldInfo {
