@@ -78,6 +78,7 @@ name = "bench16"
 output_dir = "${join(base, 'runs')}"
 prime_rl_dir = "${prime}"
 prime_rl_revision = "${rev}"
+prime_rl_map = "559b447"
 max_steps = 200
 ready_timeout_s = 300
 

@@ -113,18 +113,29 @@ start_bg() {
 }
 
 # A holder is `sleep infinity` inside the node's network namespace, with its
-# own UTS namespace (hostname) and, for the private-mount node, its own mount
-# namespace. sshd/slurmd/munged/slurmctld are then nsenter'ed into it.
-start_holder() { # name [private]
-  local name=$1 private=${2:-}
-  if [[ -n $private ]]; then
+# own UTS namespace (hostname). A cluster node (pid) also gets its own PID
+# namespace with its own /proc (so a process list on a node shows that node
+# only, as on a real machine): there the holder is `unshare`, and the node's
+# first process, a shell that reaps orphans, is recorded as init-NAME. The
+# private-mount node also gets a tmpfs over the shared dir. sshd/slurmd/munged/
+# slurmctld are then nsenter'ed into it.
+# shellcheck disable=SC2016 # $0/$1 are expanded by the inner sh
+NODE_INIT='exec bash -c "while :; do sleep 3600 & wait \$!; done"'
+start_holder() { # name [private|pid]
+  local name=$1 kind=${2:-}
+  if [[ $kind == private ]]; then
     # shellcheck disable=SC2016 # $0/$1 are expanded by the inner sh
     start_bg "holder-$name" "$RUN/log/holder-$name.log" \
       nsenter --net="/run/netns/$(ns_of "$name")" \
-      unshare --uts --mount --propagation private /bin/sh -c \
+      unshare --uts --pid --fork --mount-proc --propagation private /bin/sh -c \
       'hostname "$0" && mount -n -t tmpfs -o size=64m,mode=0755 rlstack-private "$1" &&
        printf "%s\n" "private mount of $0: NOT the shared dir" >"$1/.rlstack-private-mount" &&
-       exec sleep infinity' "$name" "$RUN/shared"
+       '"$NODE_INIT" "$name" "$RUN/shared"
+  elif [[ $kind == pid ]]; then
+    # shellcheck disable=SC2016 # $0 is expanded by the inner sh
+    start_bg "holder-$name" "$RUN/log/holder-$name.log" \
+      nsenter --net="/run/netns/$(ns_of "$name")" \
+      unshare --uts --pid --fork --mount-proc --propagation private /bin/sh -c 'hostname "$0" && '"$NODE_INIT" "$name"
   else
     # shellcheck disable=SC2016 # $0 is expanded by the inner sh
     start_bg "holder-$name" "$RUN/log/holder-$name.log" \
@@ -133,24 +144,45 @@ start_holder() { # name [private]
   fi
 }
 wait_holders() { # names...
-  local name pid deadline=$((SECONDS + 10))
+  local name pid init deadline=$((SECONDS + 10))
   for name in "$@"; do
     pid=$(label_pid "holder-$name")
     until [[ $(cat "/proc/$pid/comm" 2>/dev/null) == sleep ]]; do
+      if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == unshare ]]; then # a PID namespace: its init is the child
+        init=$(pgrep -P "$pid" | head -n 1)
+        if [[ -n $init && $(cat "/proc/$init/comm" 2>/dev/null) == bash ]]; then
+          record_pid "init-$name" "$init"
+          break
+        fi
+      fi
       pid_alive "holder-$name" || die "holder of $name died: $(cat "$RUN/log/holder-$name.log")"
       ((SECONDS < deadline)) || die "holder of $name not ready after 10 s"
       sleep 0.01
     done
   done
 }
-in_node() { # name cmd... : run cmd in the node's net+uts+mount namespaces
+# The process whose namespaces are the node's (its init in a PID namespace), and nsenter's flags for them.
+node_target() { if [[ -f $RUN/pids/init-$1 ]]; then label_pid "init-$1"; else label_pid "holder-$1"; fi; }
+node_ns_flags() { if [[ -f $RUN/pids/init-$1 ]]; then echo "--net --uts --mount --pid"; else echo "--net --uts --mount"; fi; }
+in_node() { # name cmd... : run cmd in the node's namespaces
   local name=$1; shift
-  nsenter --target "$(label_pid "holder-$name")" --net --uts --mount -- "$@"
+  # shellcheck disable=SC2046 # the flags are words
+  nsenter --target "$(node_target "$name")" $(node_ns_flags "$name") -- "$@"
 }
-# start_in_node LABEL LOGFILE NAME CMD...: start_bg inside node NAME
+# start_in_node LABEL LOGFILE NAME CMD...: start_bg inside node NAME. Entering a PID namespace, nsenter forks:
+# the label then records the daemon itself (nsenter's child), which tests signal (SIGSTOP an sshd).
 start_in_node() {
   local label=$1 logf=$2 name=$3; shift 3
-  start_bg "$label" "$logf" nsenter --target "$(label_pid "holder-$name")" --net --uts --mount -- "$@"
+  # shellcheck disable=SC2046 # the flags are words
+  start_bg "$label" "$logf" nsenter --target "$(node_target "$name")" $(node_ns_flags "$name") -- "$@"
+  [[ -f $RUN/pids/init-$name ]] || return 0
+  local parent child deadline=$((SECONDS + 10))
+  parent=$(label_pid "$label")
+  until child=$(pgrep -P "$parent" | head -n 1) && [[ -n $child ]]; do
+    ((SECONDS < deadline)) || die "$label did not start in $name"
+    sleep 0.01
+  done
+  record_pid "$label" "$child"
 }
 
 # ---------------------------------------------------------------- install
@@ -660,7 +692,9 @@ cmd_up() {
   setup_hosts
   local name
   for name in "$BASTION" "$CTL" "${SLURM_NODES[@]}"; do
-    if [[ $name == "$PRIVATE_NODE" ]]; then start_holder "$name" private; else start_holder "$name"; fi
+    if [[ $name == "$PRIVATE_NODE" ]]; then start_holder "$name" private
+    elif [[ $name == "$BASTION" || $name == "$CTL" ]]; then start_holder "$name"
+    else start_holder "$name" pid; fi
   done
   setup_ssh
   write_slurm_conf

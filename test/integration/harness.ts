@@ -3,7 +3,7 @@
  * filesystem, the real CLI as a child process, and what is left running on the (namespaced) nodes.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -94,7 +94,29 @@ export function squeueJobs(): string[] {
   return out.split('\n').filter(Boolean);
 }
 
-/** Every process on the machine (all test nodes share its process table) whose command line or cwd names `marker`. */
+/**
+ * The pid on this machine of process `pid` as node `host` sees it: each cluster node has a PID namespace of
+ * its own (test/cluster/cluster.sh), so the pids node.sh records there are not this machine's. A host that
+ * is not a cluster node (localhost) shares this machine's pids.
+ */
+export function hostPid(host: string, pid: number): number {
+  const initFile = join(cluster()['RLSTACK_CLUSTER_DIR']!, 'pids', `init-${host}`);
+  if (!existsSync(initFile)) return pid;
+  const ns = readlinkSync(`/proc/${readFileSync(initFile, 'utf8').split(' ')[0]}/ns/pid`);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+      const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).map(Number);
+      if (ids?.at(-1) === pid) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  throw new Error(`no process ${pid} on ${host}`);
+}
+
+/** Every process on the machine (this machine sees every node's processes) whose command line names `marker`. */
 export function processesMentioning(marker: string): { pid: number; args: string }[] {
   const out: { pid: number; args: string }[] = [];
   for (const entry of readdirSync('/proc')) {

@@ -25,6 +25,7 @@ name = "${name}"
 output_dir = "${runs}"
 prime_rl_dir = "${primeRl.dir}"
 prime_rl_revision = "${primeRl.revision}"
+prime_rl_map = "559b447"
 ready_timeout_s = 60
 [ports]
 base = 20000

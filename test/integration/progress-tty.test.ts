@@ -46,6 +46,7 @@ name = "progress"
 output_dir = "${runs}"
 prime_rl_dir = "${primeRl}"
 prime_rl_revision = "${revision}"
+prime_rl_map = "559b447"
 ready_timeout_s = 60
 [ports]
 base = 21000

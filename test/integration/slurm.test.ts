@@ -13,6 +13,7 @@ import {
   commandLines,
   dockerFleetToml,
   environOf,
+  hostPid,
   filesUnder,
   launchWatchingFor,
   processesMentioning,
@@ -46,6 +47,7 @@ name = "${name}"
 output_dir = "${runs}"
 prime_rl_dir = "${primeRl.dir}"
 prime_rl_revision = "${primeRl.revision}"
+prime_rl_map = "559b447"
 max_steps = 10
 ready_timeout_s = 120
 
@@ -113,12 +115,12 @@ describe('Slurm back end', () => {
       () => {
         const status = existsSync(join(runDir, 'state', 'latest', 'processes')) ? readdirSync(join(runDir, 'state', 'latest', 'processes')) : [];
         if (!status.includes('trainer-0.json') || !status.includes('env-train-math.json')) return undefined;
-        const read = (n: string) => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', `${n}.json`), 'utf8')) as { pid: number; state: string };
+        const read = (n: string) => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', `${n}.json`), 'utf8')) as { pid: number; host: string; state: string };
         const trainer = read('trainer-0');
         const env = read('env-train-math');
         if (trainer.state !== 'ready') return undefined;
         try {
-          return { trainer: environOf(trainer.pid)['WANDB_API_KEY'], env: environOf(env.pid)['WANDB_API_KEY'] };
+          return { trainer: environOf(hostPid(trainer.host, trainer.pid))['WANDB_API_KEY'], env: environOf(hostPid(env.host, env.pid))['WANDB_API_KEY'] };
         } catch {
           return undefined;
         }
@@ -163,9 +165,9 @@ describe('Slurm back end', () => {
     const r = await rlstack(['launch', spec], { primeRl });
     expect(r.code, r.stderr).toBe(0);
     const jobId = jobIdOf(r.stdout)!;
-    const engine = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'inference-2.json'), 'utf8')) as { pid: number };
+    const engine = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'inference-2.json'), 'utf8')) as { pid: number; host: string };
     const killedAt = Date.now();
-    process.kill(engine.pid, 'SIGKILL');
+    process.kill(hostPid(engine.host, engine.pid), 'SIGKILL');
     await waitFor('the job to fail', () => slurmJobState(jobId) === 'FAILED', 30_000, 100);
     const tookMs = Date.now() - killedAt;
     console.log(`engine killed → Slurm job FAILED in ${tookMs} ms`);
@@ -342,8 +344,8 @@ describe('Slurm back end', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(sawSecret).toBe(false);
     const jobId = jobIdOf(r.stdout)!;
-    const trainer = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'trainer-0.json'), 'utf8')) as { pid: number };
-    expect(environOf(trainer.pid)['WANDB_API_KEY']).toBe(secret); // through the login node's stdin, sbatch's environment, node.sh
+    const trainer = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'trainer-0.json'), 'utf8')) as { pid: number; host: string };
+    expect(environOf(hostPid(trainer.host, trainer.pid))['WANDB_API_KEY']).toBe(secret); // through the login node's stdin, sbatch's environment, node.sh
     expect(filesUnder(runDir).filter((f) => readFileSync(f, 'utf8').includes(secret))).toEqual([]);
     // sbatch ran in the login node's SSH session (its home as the working dir), not here
     expect(execFileSync('scontrol', ['show', 'job', jobId], { encoding: 'utf8', env: { ...process.env, SLURM_CONF: c['RLSTACK_CLUSTER_SLURM_CONF'] } })).toMatch(/WorkDir=\/root\n/);

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useFreshCluster } from './cluster-setup.js';
-import { cluster, commandLines, dockerFleetToml, launchWatchingFor, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
+import { cluster, commandLines, dockerFleetToml, hostPid, launchWatchingFor, processesMentioning, rlstack, ROOT, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
 
 let primeRl: FakePrimeRl;
 let runs: string;
@@ -49,6 +49,7 @@ name = "${name}"
 output_dir = "${runs}"
 prime_rl_dir = "${primeRl.dir}"
 prime_rl_revision = "${primeRl.revision}"
+prime_rl_map = "559b447"
 max_steps = ${o.long ? 200 : 10}
 ready_timeout_s = 120
 
@@ -239,7 +240,7 @@ describe('ssh back end', () => {
     const trainer = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'trainer-1.json'), 'utf8')) as { pid: number; host: string };
     expect(trainer.host).toBe('node04');
     const killedAt = Date.now();
-    process.kill(trainer.pid, 'SIGKILL');
+    process.kill(hostPid(trainer.host, trainer.pid), 'SIGKILL');
     await waitFor('the run marked failed', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'failed', 30_000, 200);
     await expectNothingLeft(runDir, 30_000 - (Date.now() - killedAt));
     const teardownMs = Date.now() - killedAt;
@@ -453,7 +454,7 @@ describe('ssh back end', () => {
       expect(ours.length).toBe(2);
       const server = JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'processes', 'env-train-code.json'), 'utf8')) as { pid: number; host: string };
       expect(server.host).toBe('cpu01');
-      process.kill(server.pid, 'SIGKILL'); // no exit hook: its boxes are orphans now
+      process.kill(hostPid(server.host, server.pid), 'SIGKILL'); // no exit hook: its boxes are orphans now
       await waitFor('the run marked failed', () => JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'failed', 30_000, 200);
       await expectNothingLeft(runDir);
       await waitFor('the run’s boxes removed', () => ours.every((n) => !boxesOn('cpu01').has(n)), 30_000, 200);
