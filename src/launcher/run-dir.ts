@@ -201,7 +201,10 @@ export function runId(runDir: string): string {
 export function isOwnRunDir(runDir: string): boolean {
   if (!existsSync(runDir)) return true;
   if (!lstatSync(runDir).isDirectory()) return false;
-  return readdirSync(runDir).length === 0 || existsSync(paths.runId(runDir));
+  if (existsSync(paths.runId(runDir))) return true;
+  // Empty, or holding only the claim of the launch that is about to mark it.
+  const entries = readdirSync(runDir);
+  return entries.length === 0 || (entries.length === 1 && entries[0] === 'state' && readdirSync(paths.state(runDir)).every((f) => f === 'launch.lock'));
 }
 
 /** The run took steps (prime-rl wrote rollouts or checkpoints): only then does a new launch need resume. */

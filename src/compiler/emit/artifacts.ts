@@ -167,6 +167,8 @@ function renderNodeScript(spec: Spec, plan: LaunchPlan): string {
     orchestrator_node: String(plan.roles.orchestrator.node),
     resume: String(spec.run.resume),
     sandbox_docker: String(spec.sandboxes.provider === 'docker'),
+    // What a node that fails its check can be left out with, on this back end.
+    leave_out_hint: { slurm: ' — fix the node, or leave it out with cluster.slurm.exclude', ssh: ' — fix the node, or leave it out of cluster.ssh.hosts', local: '' }[spec.cluster.backend],
   });
 }
 

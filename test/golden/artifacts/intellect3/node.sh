@@ -23,6 +23,7 @@ NODE_COUNT=94
 ORCHESTRATOR_NODE=48
 RESUME=false
 SANDBOX_DOCKER=true
+LEAVE_OUT_HINT=' — fix the node, or leave it out with cluster.slurm.exclude'
 
 RLSTACK_ARTIFACTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RLSTACK_RUN_DIR=$(dirname "$RLSTACK_ARTIFACTS")
@@ -350,7 +351,7 @@ barrier() { # every node checked, or name the ones that did not
     if (( ${#failed[@]} )); then
       local f
       for f in "${failed[@]}"; do log "node check failed: $f"; done
-      mark_run failed "node check failed: ${failed[0]} — leave it out with cluster.slurm.exclude (or the ssh host list)" "node-check"
+      mark_run failed "node check failed: ${failed[0]}${LEAVE_OUT_HINT}" "node-check"
       teardown 3 "a node failed its check"
     fi
     (( ${#missing[@]} == 0 )) && return 0
