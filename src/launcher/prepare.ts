@@ -3,13 +3,14 @@
  * resuming), check that every secret is in the launcher's environment, and compile the artifacts into
  * <run dir>/launcher. Nothing is started here.
  */
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Code } from '../compiler/diagnostics/codes.js';
 import { diagnostic, type Diagnostic, type DiagnosticInput } from '../compiler/diagnostics/diagnostic.js';
 import { positionOf } from '../compiler/load/provenance.js';
 import { renderArtifacts } from '../compiler/emit/artifacts.js';
 import type { PlanResult } from '../compiler/pipeline.js';
-import { writeArtifacts } from './artifacts-dir.js';
+import { foreignContent, writeArtifacts } from './artifacts-dir.js';
 import { attempts, ensureDir, isOwnRunDir, paths, resolveRunDir, runId, tookSteps } from './run-dir.js';
 
 export type Planned = Extract<PlanResult, { ok: true }>;
@@ -17,6 +18,8 @@ export type Planned = Extract<PlanResult, { ok: true }>;
 export interface Prepared {
   runDir: string;
   artifactsDir: string;
+  /** Something the launch should say (a damaged launcher/ kept aside). */
+  note?: string;
   secrets: Record<string, string>;
 }
 
@@ -75,8 +78,16 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
   if (last !== undefined && existsSync(artifactsDir) && !existsSync(paths.launchedWith(runDir, last))) cpSync(artifactsDir, paths.launchedWith(runDir, last), { recursive: true });
   // Slurm opens the job's output file under logs/ before the script runs: the folder must exist.
   ensureDir(paths.logs(runDir));
+  // launcher/ of a run dir that is rlstack's is rlstack's too: a damaged one (edited by hand, half copied)
+  // is kept aside, never deleted, and never blocks the launch.
+  let note: string | undefined;
+  if (foreignContent(artifactsDir)) {
+    const aside = join(paths.state(runDir), `launcher.damaged-${Date.now()}`);
+    renameSync(artifactsDir, aside);
+    note = `${artifactsDir} was not as rlstack wrote it (${foreignContent(aside) ?? 'damaged'}): kept as ${aside}`;
+  }
   const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
   const refusal = writeArtifacts(artifactsDir, artifacts);
   if (refusal) return { diagnostics: [diagnostic('RS4003', { message: refusal, hint: 'the launcher folder of the run dir is rlstack\'s: move other files out of it' })] };
-  return { prepared: { runDir, artifactsDir }, diagnostics: [] };
+  return { prepared: { runDir, artifactsDir, ...(note ? { note } : {}) }, diagnostics: [] };
 }

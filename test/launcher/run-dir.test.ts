@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { foreignContent, writeArtifacts } from '../../src/launcher/artifacts-dir.js';
 import { readHandle } from '../../src/launcher/backend.js';
 import { attempts, claimLaunch, createAttempt, isOwnRunDir, lastLogLine, readAttempt, readBounded, RunDirError, runId, tookSteps } from '../../src/launcher/run-dir.js';
+import { planSpec } from '../../src/compiler/pipeline.js';
+import { prepareRunDir } from '../../src/launcher/prepare.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { tempDirs } from '../helpers.js';
 
@@ -152,5 +154,38 @@ describe('the CLI on a damaged run dir', () => {
       expect(r.stderr).not.toMatch(/RS9001|\n\s+at /);
       expect(r.status).toBe(3);
     }
+  });
+});
+
+describe('preparing a run dir', () => {
+  it('a damaged launcher/ of rlstack\'s own run dir is kept aside and never blocks the launch (resume --force)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'spec.toml'), `extends = "tiny"\n[run]\nname = "r"\noutput_dir = "${dir}/runs"\nresume = true\n`);
+    const planned = planSpec(join(dir, 'spec.toml'));
+    if (!planned.ok) throw new Error(planned.diagnostics.map((d) => d.message).join('\n'));
+    const runDir = join(dir, 'runs', 'r');
+    runId(runDir);
+    createAttempt(runDir);
+    mkdirSync(join(runDir, 'launcher'));
+    writeFileSync(join(runDir, 'launcher', 'manifest.json'), '{ not json');
+    writeFileSync(join(runDir, 'launcher', 'plan.json'), 'garbage');
+    const r = prepareRunDir(planned, dir);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.prepared?.note).toMatch(/kept as .*launcher\.damaged-/);
+    expect(JSON.parse(readFileSync(join(runDir, 'launcher', 'manifest.json'), 'utf8')).files.length).toBeGreaterThan(3);
+    const aside = readdirSync(join(runDir, 'state')).find((f) => f.startsWith('launcher.damaged-'))!;
+    expect(readFileSync(join(runDir, 'state', aside, 'plan.json'), 'utf8')).toBe('garbage');
+  });
+
+  it('refuses a run dir with files rlstack did not make (RS4010) and a run that took steps without resume (RS4002)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'spec.toml'), `extends = "tiny"\n[run]\nname = "r"\noutput_dir = "${dir}/runs"\n`);
+    const planned = planSpec(join(dir, 'spec.toml'));
+    if (!planned.ok) throw new Error('plan');
+    mkdirSync(join(dir, 'runs', 'r', 'rollouts', 'step_300'), { recursive: true });
+    expect(prepareRunDir(planned, dir).diagnostics.map((d) => d.code)).toEqual(['RS4010']);
+    expect(readdirSync(join(dir, 'runs', 'r', 'rollouts'))).toEqual(['step_300']);
+    runId(join(dir, 'runs', 'r'));
+    expect(prepareRunDir(planned, dir).diagnostics.map((d) => d.code)).toEqual(['RS4002']);
   });
 });

@@ -84,6 +84,7 @@ async function launch(planned: Planned, secrets: Record<string, string>, options
       return EXIT.specErrors;
     }
     io.out(`run dir ${prepared.prepared.runDir}`);
+    if (prepared.prepared.note) io.out(`note: ${prepared.prepared.note}`);
     const result = await launchRun({
       planned,
       runDir: prepared.prepared.runDir,
