@@ -25,11 +25,23 @@ export function createOutput(options: { color: boolean }): Output {
   };
   const style = styleFor(process.stdout);
   const errStyle = styleFor(process.stderr);
+  // A reader that goes away (`| head -1`) closes the pipe: the command still ends with its own exit code,
+  // quietly, writing nothing more there.
+  const closed = { stdout: false, stderr: false };
+  const onError = (stream: 'stdout' | 'stderr') => (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') closed[stream] = true;
+    else throw error;
+  };
+  process.stdout.on('error', onError('stdout'));
+  process.stderr.on('error', onError('stderr'));
+  const write = (stream: 'stdout' | 'stderr', text: string) => {
+    if (!closed[stream]) process[stream].write(text.endsWith('\n') ? text : `${text}\n`);
+  };
   return {
     style,
-    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-    json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    out: (text) => write('stdout', text),
+    err: (text) => write('stderr', text),
+    json: (value) => write('stdout', `${JSON.stringify(value, null, 2)}\n`),
     diagnostics(list, sources) {
       if (list.length) this.err(renderDiagnostics(list, sources, errStyle));
     },

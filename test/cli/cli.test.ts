@@ -149,3 +149,15 @@ describe('launch-time problems with the spec point at the key', () => {
     expect(r.stderr).toMatch(/run\.toml:3:11 error RS4108 preflight checks nodes over SSH; this spec's cluster.backend is "slurm"/);
   });
 });
+
+describe('in a pipeline (issue 13)', () => {
+  it('a reader that goes away ends the command quietly with its own exit code', () => {
+    const piped = (args: string) => spawnSync('bash', ['-c', `node ${BIN} ${args} 2>err.txt | head -1 > /dev/null; echo "\${PIPESTATUS[0]}"; cat err.txt`], { cwd: workspace({}), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const diff = piped(`diff ${join(ROOT, 'presets/tiny.toml')} ${join(ROOT, 'presets/single-node.toml')}`);
+    expect(diff.stdout.split('\n')[0]).toBe('4');
+    expect(diff.stdout).not.toMatch(/EPIPE|\n\s+at /);
+    const plan = piped(`plan ${join(ROOT, 'presets/intellect3.toml')} --json`);
+    expect(plan.stdout.split('\n')[0]).toBe('0');
+    expect(plan.stdout).not.toMatch(/EPIPE|\n\s+at /);
+  });
+});
