@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { armFault, ctx, fail, get, info, listen, loadConfig, onCleanup, portValue, requireKey, rootConfig, sendJson } from './lib.mjs';
+import { armFault, checkRunName, ctx, fail, get, info, listen, loadTasksetDataset, onCleanup, portValue, primeRlConfig, sendJson } from './lib.mjs';
 
 /**
  * A docker-runtime env server keeps boxes alive for its rollouts in flight: RLSTACK_STANDIN_BOXES of them
@@ -34,18 +34,24 @@ function startBoxes(runtime, configPath) {
 }
 
 export async function main(args) {
-  const { configPath, rest } = rootConfig(args, 'envs/<split>/<name>.toml');
-  if (rest.length) fail(`unknown flag ${rest[0]} (env-server takes only "@ <config>")`);
+  // entrypoints/env_server.py:36-39: cli(EnvServerConfig) — pydantic-config (env/serve are verifiers types).
+  const parsed = primeRlConfig(args, 'env_server.EnvServerConfig');
+  const cfg = parsed.config;
+  const configPath = parsed.files[0];
   const m = /(^|\/)envs\/(train|eval)\/([^/]+)\.(toml|json)$/.exec(configPath);
-  if (!m) fail(`config path ${configPath} is not …/envs/<train|eval>/<name>.toml`);
-  const cfg = loadConfig(configPath);
-  const taskset = requireKey(cfg, 'env.taskset.id', configPath, 'string');
-  const address = requireKey(cfg, 'serve.address', configPath, 'string');
-  const a = /^tcp:\/\/(127\.0\.0\.1|\*):(\d+)$/.exec(address);
-  if (!a) fail(`serve.address "${address}" in ${configPath} is not tcp://127.0.0.1:<port> or tcp://*:<port>`);
+  if (!m) fail(`config path ${configPath} is not …/envs/<train|eval>/<name>.toml (rlstack's layout; the stand-in names the env by it)`);
+  // entrypoints/env_server.py:22: PRL_RUN_NAME labels the env server's sandboxes (stricter: required here).
+  checkRunName();
+  const taskset = get(cfg, 'env.taskset.id');
+  if (typeof taskset !== 'string' || taskset === '') fail(`env.taskset.id must be a non-empty string, got ${JSON.stringify(taskset)}`);
+  const address = get(cfg, 'serve.address');
+  const a = /^tcp:\/\/(127\.0\.0\.1|\*):(\d+)$/.exec(address ?? '');
+  if (!a) fail(`serve.address "${address}" is not tcp://127.0.0.1:<port> or tcp://*:<port>`);
   const host = a[1] === '*' ? '0.0.0.0' : '127.0.0.1';
   const port = portValue(a[2], 'serve.address port');
   armFault(port);
+  // serve_env(config_data=env_config_data(config.env)): the taskset (and its dataset) loads in the server.
+  loadTasksetDataset(taskset);
   if (get(cfg, 'serve.pool.type') !== undefined && !['static', 'elastic'].includes(get(cfg, 'serve.pool.type'))) {
     fail(`serve.pool.type ${JSON.stringify(get(cfg, 'serve.pool.type'))} is not static or elastic`);
   }

@@ -6,7 +6,7 @@ import net from 'node:net';
 import http from 'node:http';
 import dns from 'node:dns/promises';
 import path from 'node:path';
-import { parse as parseToml } from '../../node_modules/smol-toml/dist/index.js';
+import { ConfigError, parsePrimeRlArgs } from './prime-config.mjs';
 
 export const ctx = { program: 'uv', host: os.hostname(), stopping: false };
 
@@ -154,29 +154,19 @@ export function checkNoUnexpanded(argv) {
   }
 }
 
-/** `@ <file> …rest` (pydantic-config root file; the space after @ is required). */
-export function rootConfig(args, what) {
-  if (args[0] !== '@') fail(`expected "@ <${what}>" as the first arguments, got ${JSON.stringify(args.slice(0, 2))}`);
-  const file = args[1];
-  if (file === undefined || file.startsWith('-')) fail(`"@" is not followed by a config file`);
-  if (args.slice(2).includes('@')) fail(`more than one "@ <file>" given; rlstack passes exactly one config`);
-  return { configPath: file, rest: args.slice(2) };
-}
-
-export function loadConfig(file) {
-  let text;
+/**
+ * A prime-rl command line (`@ file … --a.b v …`) parsed like pydantic-config and validated against the
+ * key map of `rootClass` (prime-config.mjs). A config error fails loudly with pydantic-config's wording.
+ * Returns { config, files, overrides } (config: the merged, type-coerced dict).
+ */
+export function primeRlConfig(args, rootClass) {
+  if (!args.includes('@')) fail(`expected "@ <config file>" in the arguments (rlstack always passes its generated config), got ${JSON.stringify(args.slice(0, 4))}`);
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return parsePrimeRlArgs(args, rootClass);
   } catch (e) {
-    fail(`config ${file} cannot be read: ${e.code || e.message}`);
+    if (e instanceof ConfigError) fail(`Config file error: ${e.message}`);
+    throw e;
   }
-  try {
-    if (file.endsWith('.json')) return JSON.parse(text);
-    if (file.endsWith('.toml')) return parseToml(text);
-  } catch (e) {
-    fail(`config ${file} does not parse: ${String(e.message).split('\n')[0]}`);
-  }
-  fail(`config ${file} is neither .toml nor .json`);
 }
 
 export function get(obj, dotted) {
@@ -188,17 +178,25 @@ export function get(obj, dotted) {
   return cur;
 }
 
-/** prime-rl coerces the TOML string "None" to None. */
-/** The rollout transport and weight broadcast both sides (orchestrator, trainer) must agree on; checked. */
-export function transports(cfg, configPath) {
-  requireKey(cfg, 'rollout_transport', configPath, 'table');
-  requireKey(cfg, 'weight_broadcast', configPath, 'table');
-  const rolloutPort = portValue(requireKey(cfg, 'rollout_transport.port', configPath, 'int'), 'rollout_transport.port');
-  const rolloutType = get(cfg, 'rollout_transport.type') ?? 'zmq';
+/**
+ * The rollout transport and weight broadcast of a validated orchestrator/trainer config, with prime-rl's
+ * defaults (key map: ZMQTransportConfig host "localhost" port 5555; weight_broadcast defaults to
+ * filesystem; NCCL port 29501, host "localhost").
+ */
+export function transports(cfg) {
+  const rollout = get(cfg, 'rollout_transport') ?? {};
+  const rolloutType = rollout.type ?? 'zmq';
   if (rolloutType !== 'zmq') fail(`rollout_transport.type ${JSON.stringify(rolloutType)}: the stand-ins (and rlstack) use zmq`);
-  const weightType = get(cfg, 'weight_broadcast.type') ?? 'filesystem';
-  if (!['nccl', 'filesystem', 'nixl'].includes(weightType)) fail(`weight_broadcast.type ${JSON.stringify(weightType)} is not nccl, filesystem or nixl`);
-  return { rolloutPort, weightType };
+  const wb = get(cfg, 'weight_broadcast') ?? {};
+  return {
+    rolloutPort: rollout.port ?? 5555,
+    rolloutHost: rollout.host ?? 'localhost',
+    weightType: wb.type ?? 'filesystem',
+    weightHost: wb.host ?? 'localhost',
+    weightPort: wb.port ?? (wb.type === 'nixl' ? 8001 : 29501),
+    weightTimeout: wb.timeout ?? 1200,
+    inferenceWorldSize: wb.inference_world_size ?? 1,
+  };
 }
 
 export function isNone(v) {
@@ -215,16 +213,14 @@ export function requireKey(cfg, dotted, file, type) {
 }
 
 /**
- * `--output-dir` (node.sh passes the run dir, absolute) overrides the config's output_dir; a relative
- * output_dir would resolve against the prime-rl checkout, the working directory.
+ * output_dir (default "outputs", relative to the working directory = the prime-rl checkout). Stricter
+ * than prime-rl: a relative `--output-dir` on the command line is an error (it would land inside the
+ * shared checkout); node.sh passes the absolute run dir.
  */
-export function resolveOutputDir(flags, cfg, file) {
-  if (flags.has('output_dir')) {
-    const dir = flags.get('output_dir');
-    if (!path.isAbsolute(dir)) fail(`--output-dir ${dir} is relative: it would land inside the prime-rl checkout ${process.cwd()}`);
-    return path.resolve(dir);
-  }
-  return path.resolve(requireKey(cfg, 'output_dir', file, 'string'));
+export function resolveOutputDir(parsed) {
+  const flag = get(parsed.overrides, 'output_dir');
+  if (typeof flag === 'string' && !path.isAbsolute(flag)) fail(`--output-dir ${flag} is relative: it would land inside the prime-rl checkout ${process.cwd()}`);
+  return path.resolve(get(parsed.config, 'output_dir') ?? 'outputs');
 }
 
 const normalize = (flag) => flag.replace(/^--/, '').replace(/-/g, '_');
@@ -465,13 +461,59 @@ export function hfModelDir(home, model) {
   return path.join(home, 'hub', `models--${model.replace(/\//g, '--')}`);
 }
 
-/** With HF_HUB_OFFLINE=1 the model must already be in HF_HOME (as vLLM / transformers would need it). */
+/** huggingface_hub: HF_HOME, else ~/.cache/huggingface. */
+export function hfHome() {
+  return process.env.HF_HOME || path.join(os.homedir(), '.cache', 'huggingface');
+}
+
+const truthy = (v) => ['1', 'ON', 'YES', 'TRUE'].includes(String(v ?? '').toUpperCase());
+/** huggingface_hub constants: HF_HUB_OFFLINE (datasets also honours HF_DATASETS_OFFLINE). */
+export const hubOffline = () => truthy(process.env.HF_HUB_OFFLINE);
+export const datasetsOffline = () => hubOffline() || truthy(process.env.HF_DATASETS_OFFLINE);
+
+/**
+ * With HF_HUB_OFFLINE=1 the model must already be in the hub cache (vLLM / transformers load it with
+ * local_files_only; prime-rl's trainer/model.py:72-91 snapshot_download fails offline without it).
+ */
 export function checkModelCached(model) {
-  if (process.env.HF_HUB_OFFLINE !== '1') return;
-  const home = process.env.HF_HOME;
-  if (!home) fail(`HF_HUB_OFFLINE=1 without HF_HOME: ${model} cannot be loaded`);
+  if (!hubOffline()) return;
+  const home = hfHome();
   const dir = hfModelDir(home, model);
-  if (!fs.existsSync(path.join(dir, 'snapshots', 'standin', 'config.json'))) fail(`HF_HUB_OFFLINE=1 and ${model} is not in HF_HOME=${home} (no ${dir})`);
+  if (!fs.existsSync(path.join(dir, 'snapshots', 'standin', 'config.json'))) {
+    fail(`HF_HUB_OFFLINE=1 and ${model} is not in HF_HOME=${home} (no ${dir}): huggingface_hub.errors.LocalEntryNotFoundError: Cannot find the requested files in the disk cache and outgoing traffic has been disabled`);
+  }
+}
+
+/** datasets' cache: HF_DATASETS_CACHE, else $HF_HOME/datasets. */
+export function datasetsCache() {
+  return process.env.HF_DATASETS_CACHE || path.join(hfHome(), 'datasets');
+}
+
+/**
+ * A taskset's dataset, as `datasets.load_dataset` gets it (verifiers tasksets load their own data; the
+ * orchestrator in orchestrator/envs.py:75-81 — vf.load_taskset + list(taskset) — and the env server
+ * both do). Stand-in cache entry: <datasets cache>/standin___<taskset id>/dataset_info.json. Offline
+ * without it → fails as `datasets` does; online → "downloads" (writes the entry).
+ */
+export function loadTasksetDataset(taskset) {
+  const dir = path.join(datasetsCache(), `standin___${taskset.replace(/[^\w.-]/g, '_')}`);
+  const marker = path.join(dir, 'dataset_info.json');
+  if (fs.existsSync(marker)) return info(`dataset of taskset ${taskset} loaded from the cache ${dir}`);
+  if (datasetsOffline()) {
+    fail(`taskset ${taskset}: datasets.load_dataset failed offline: ConnectionError: Couldn't reach 'standin/${taskset}' on the Hub (offline mode is enabled) — no cached dataset under ${datasetsCache()}`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(marker, JSON.stringify({ taskset, host: ctx.host }) + '\n');
+  } catch (e) {
+    fail(`taskset ${taskset}: cannot write the datasets cache ${dir}: ${e.code || e.message}`);
+  }
+  info(`dataset of taskset ${taskset} downloaded into ${dir}`);
+}
+
+/** PRL_RUN_NAME (prime-rl's launcher sets it for every process, entrypoints/rl.py; env servers read it, entrypoints/env_server.py:22). */
+export function checkRunName() {
+  if (!process.env.PRL_RUN_NAME) fail('PRL_RUN_NAME is not set: prime-rl\'s launcher gives every process PRL_RUN_ID and PRL_RUN_NAME (sandbox labels, entrypoints/env_server.py:22); rlstack must pass them too');
 }
 
 // ---------------------------------------------------------------------------------------------------

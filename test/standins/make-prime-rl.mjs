@@ -55,6 +55,15 @@ fs.chmodSync(path.join(dir, 'bin/uv'), 0o755);
 fs.chmodSync(path.join(dir, 'bin/nvidia-smi'), 0o755);
 fs.chmodSync(path.join(dir, 'bin/docker'), 0o755);
 fs.mkdirSync(path.join(dir, 'fake-gpus'), { recursive: true });
+// The venv's console scripts `uv run --no-sync <program>` finds (uv.mjs refuses a program that is not
+// here, as uv does). vllm-router is there as if prime-rl had been synced with its `disagg` extra; delete
+// .venv/bin/vllm-router to model a checkout without it (rlstack's node check looks for that file).
+for (const program of ['inference', 'orchestrator', 'env-server', 'torchrun', 'hf', 'vllm-router']) {
+  const file = path.join(dir, '.venv', 'bin', program);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `#!/bin/sh\necho "rlstack stand-in: run '${program}' through <prime-rl>/bin/uv run --no-sync" >&2\nexit 2\n`);
+  fs.chmodSync(file, 0o755);
+}
 
 const env = {
   ...process.env,

@@ -27,8 +27,13 @@ interface Proc {
 const procs: Proc[] = [];
 
 function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${prime}/bin:${process.env.PATH ?? ''}`, RLSTACK_STANDIN_TIMEOUT_S: '8' };
-  for (const k of Object.keys(env)) if (k.startsWith('RLSTACK_STANDIN_FAIL') || k === 'CUDA_VISIBLE_DEVICES' || k === 'RLSTACK_FAKE_GPUS') delete env[k];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, PATH: `${prime}/bin:${process.env.PATH ?? ''}`, RLSTACK_STANDIN_TIMEOUT_S: '8',
+    HF_HOME: path.join(root, 'hf-home'), PRL_RUN_ID: 'standin-run-id', PRL_RUN_NAME: 'standin-run',
+  };
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('RLSTACK_STANDIN_FAIL') || ['CUDA_VISIBLE_DEVICES', 'RLSTACK_FAKE_GPUS', 'HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'HF_DATASETS_CACHE', 'VLLM_RPC_BASE_PATH'].includes(k)) delete env[k];
+  }
   return env;
 }
 
@@ -105,11 +110,16 @@ function inferenceConfig(dir: string, tp = 1): string {
   return write(path.join(dir, 'configs/inference.toml'), `router = "None"\n[server]\nport = 8100\n[vllm]\nmodel = "${MODEL}"\ntensor_parallel_size = ${tp}\n[weight_broadcast]\ntype = "nccl"\n`);
 }
 
-function trainerConfig(dir: string, rolloutPort: number, weightPort: number, maxSteps = 3): string {
+/** trainer.toml; `weightHost` undefined = prime-rl's default "localhost"; "0.0.0.0" as rlstack writes it multi-node. */
+function trainerConfig(dir: string, rolloutPort: number, weightPort: number, o: { maxSteps?: number; weightHost?: string; weight?: 'nccl' | 'filesystem'; keepLast?: number } = {}): string {
+  const weight = o.weight ?? 'nccl';
   return write(
     path.join(dir, 'configs/trainer.toml'),
-    `max_steps = ${maxSteps}\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n[rollout_transport]\nport = ${rolloutPort}\ntype = "zmq"\n` +
-      `[weight_broadcast]\ninference_world_size = 1\nport = ${weightPort}\ntype = "nccl"\n`,
+    `max_steps = ${o.maxSteps ?? 3}\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n${o.keepLast !== undefined ? `keep_last = ${o.keepLast}\n` : ''}` +
+      `[rollout_transport]\nport = ${rolloutPort}\ntype = "zmq"\nhost = "${HOST}"\n` +
+      (weight === 'nccl'
+        ? `[weight_broadcast]\ninference_world_size = 1\nport = ${weightPort}\ntype = "nccl"\n${o.weightHost ? `host = "${o.weightHost}"\n` : ''}`
+        : `[weight_broadcast]\ntype = "filesystem"\n`),
   );
 }
 
@@ -125,6 +135,12 @@ const torchrunArgs = (o: { nnodes: number; nproc: number; rank: number; rdzvPort
   '--local-ranks-filter=0', '-m', 'prime_rl.trainer.rl.train', '@', o.config,
   '--output-dir', path.join(path.dirname(path.dirname(o.config)), 'run'), '--rollout_transport.host', HOST,
 ];
+
+/** A non-loopback IPv4 address of this machine (to play a remote engine), if any. */
+function ownAddress(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
 
 beforeAll(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'rlstack-standins-'));
@@ -182,7 +198,9 @@ describe('uv', () => {
 
   it('rejects other uv options, other programs and a foreign working directory', async () => {
     await expectLoud(uv(['run', '--no-sync', '--frozen', 'inference']), /unsupported uv option\(s\) --frozen/);
-    await expectLoud(uv(['run', '--no-sync', 'python', '-c', '1']), /unknown program "python"/);
+    const py = uv(['run', '--no-sync', 'python', '-c', '1']);
+    expect((await py.closed).code).toBe(2);
+    expect(py.err).toBe('error: Failed to spawn: `python`\n  Caused by: No such file or directory (os error 2)\n');
     await expectLoud(uv(['sync']), /only "uv run --no-sync/);
     await expectLoud(uv(['run', '--no-sync', 'env-server', '@', 'x'], {}, root), /must start in the prime-rl dir/);
   });
@@ -213,7 +231,7 @@ describe('inference', () => {
   it('rejects unknown flags, a port in use, a GPU already taken; honours fault injection', async () => {
     const [port, other] = await freePorts(2);
     const config = inferenceConfig(root);
-    await expectLoud(uv([...engineArgs(config, port!), '--vllm.enforce-eager', 'true'], { CUDA_VISIBLE_DEVICES: '0' }), /unknown flag --vllm\.enforce-eager/);
+    await expectLoud(uv([...engineArgs(config, port!), '--server.bogus', '1'], { CUDA_VISIBLE_DEVICES: '0' }), /Failed to validate config: 1 validation error for InferenceConfig: --server\.bogus: Extra inputs are not permitted \(got '1'\)/);
     const first = uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '0' });
     await waitFor(first, /engine ready/);
     await expectLoud(uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '1' }), new RegExp(`port ${port} on 0\\.0\\.0\\.0 is already in use`));
@@ -266,7 +284,8 @@ describe('torchrun rendezvous', () => {
     const c = await common('rdzv-flags');
     const args = torchrunArgs({ ...c, nnodes: 1, nproc: 2, rank: 0, id: 'x' });
     await expectLoud(uv(['run', '--no-sync', 'torchrun', '--master-port=1', ...args.slice(3)], { CUDA_VISIBLE_DEVICES: '0,1' }), /unknown flag --master-port/);
-    await expectLoud(uv([...args, '--model.seq-len', '4096'], { CUDA_VISIBLE_DEVICES: '0,1' }), /unknown flag --model\.seq-len/);
+    await expectLoud(uv([...args, '--model.seq-len', 'long'], { CUDA_VISIBLE_DEVICES: '0,1' }), /--model\.seq-len: Input should be a valid integer, unable to parse string as an integer \(got 'long'\)/);
+    await expectLoud(uv([...args, '--model.bogus', '1'], { CUDA_VISIBLE_DEVICES: '0,1' }), /--model\.bogus: Extra inputs are not permitted/);
     await expectLoud(uv(args, { CUDA_VISIBLE_DEVICES: '0' }), /lists 1 GPUs, expected 2 \(--nproc-per-node=2\)/);
     const relative = args.map((a) => (a.startsWith('/') && a.endsWith('/run') ? 'runs/x' : a));
     await expectLoud(uv(relative, { CUDA_VISIBLE_DEVICES: '0,1' }), /--output-dir runs\/x is relative/);
@@ -292,15 +311,47 @@ describe('knobs and the model cache', () => {
     }
   });
 
-  it('huggingface-cli download fills HF_HOME; offline processes need the model there', async () => {
+  it('hf download fills HF_HOME; `uv run huggingface-cli` fails as uv does (huggingface_hub 1.x has no huggingface-cli)', async () => {
     const home = path.join(root, 'hf');
-    const dl = uv(['run', '--no-sync', 'huggingface-cli', 'download', MODEL], { HF_HOME: home });
+    const old = uv(['run', '--no-sync', 'huggingface-cli', 'download', MODEL], { HF_HOME: home });
+    expect((await old.closed).code).toBe(2);
+    expect(old.err).toMatch(/^error: Failed to spawn: `huggingface-cli`\n  Caused by: No such file or directory/);
+    const dl = uv(['run', '--no-sync', 'hf', 'download', MODEL, '--repo-type', 'model'], { HF_HOME: home });
     expect((await dl.closed).code, dl.err).toBe(0);
     expect(existsSync(path.join(home, 'hub', 'models--Qwen--Qwen3-0.6B', 'snapshots', 'standin', 'config.json'))).toBe(true);
-    await expectLoud(uv(['run', '--no-sync', 'huggingface-cli', 'download', MODEL]), /HF_HOME is not set/);
+    await expectLoud(uv(['run', '--no-sync', 'hf', 'download', MODEL], { HF_HOME: '' }), /HF_HOME is not set/);
     const [port] = await freePorts(1);
     const offline = { CUDA_VISIBLE_DEVICES: '0', HF_HUB_OFFLINE: '1', HF_HOME: path.join(root, 'hf-empty') };
     await expectLoud(uv(engineArgs(inferenceConfig(root), port!), offline), /HF_HUB_OFFLINE=1 and Qwen\/Qwen3-0\.6B is not in HF_HOME/);
+  });
+
+  it('vllm-router needs .venv/bin/vllm-router (prime-rl\'s disagg extra)', async () => {
+    const bin = path.join(prime, '.venv', 'bin', 'vllm-router');
+    expect(existsSync(bin)).toBe(true);
+    const saved = readFileSync(bin);
+    rmSync(bin);
+    try {
+      const r = uv(['run', '--no-sync', 'vllm-router', '--policy', 'round_robin']);
+      expect((await r.closed).code).toBe(2);
+      expect(r.err).toMatch(/^error: Failed to spawn: `vllm-router`/);
+    } finally {
+      writeFileSync(bin, saved, { mode: 0o755 });
+    }
+  });
+
+  it('env servers load their taskset dataset: offline without a cached dataset fails, online downloads it', async () => {
+    const [port] = await freePorts(1);
+    const cfg = write(path.join(root, 'ds/configs/envs/train/rt.toml'), `[env.taskset]\nid = "reverse_text_ds"\n[serve]\naddress = "tcp://127.0.0.1:${port}"\n`);
+    const home = path.join(root, 'hf-ds');
+    await expectLoud(uv(['run', '--no-sync', 'env-server', '@', cfg], { HF_HOME: home, HF_HUB_OFFLINE: '1' }), /reverse_text_ds: datasets\.load_dataset failed offline: ConnectionError: Couldn't reach .* \(offline mode is enabled\)/);
+    const online = uv(['run', '--no-sync', 'env-server', '@', cfg], { HF_HOME: home });
+    await waitFor(online, /env server train\/rt .* listening/);
+    expect(online.out).toMatch(/dataset of taskset reverse_text_ds downloaded into/);
+    expect(await stop(online)).toBe(0);
+    const cached = uv(['run', '--no-sync', 'env-server', '@', cfg], { HF_HOME: home, HF_HUB_OFFLINE: '1' });
+    await waitFor(cached, /env server train\/rt .* listening/);
+    expect(await stop(cached)).toBe(0);
+    await expectLoud(uv(['run', '--no-sync', 'env-server', '@', cfg], { PRL_RUN_NAME: '' }), /PRL_RUN_NAME is not set/);
   });
 });
 
@@ -351,22 +402,34 @@ describe('docker (no engine here)', () => {
   });
 });
 
+/** orchestrator.toml; its train source points nowhere unless an overlay (`@ sources.json`) replaces the list. */
+function orchestratorConfig(dir: string, o: { rollout: number; weight: number; env: number; weightType?: 'nccl' | 'filesystem'; workers?: number; pad?: number; maxSteps?: number; name?: string }): string {
+  const weightType = o.weightType ?? 'nccl';
+  return write(
+    path.join(dir, `configs/${o.name ?? 'orchestrator'}.toml`),
+    `max_steps = ${o.maxSteps ?? 3}\nnum_train_workers = ${o.workers ?? 2}\npad_to_multiple_of = ${o.pad ?? 2}\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n` +
+      `[model]\nname = "${MODEL}"\n[model.client]\nbase_url = "http://127.0.0.1:8000/v1"\n` +
+      `[rollout_transport]\nport = ${o.rollout}\ntype = "zmq"\n` +
+      `[[train.source]]\nname = "reverse-text"\n[train.source.env.taskset]\nid = "reverse_text"\n[train.source.serve]\naddress = "tcp://127.0.0.1:1"\n` +
+      (weightType === 'nccl' ? `[weight_broadcast]\ninference_world_size = 1\nport = ${o.weight}\ntype = "nccl"\n` : `[weight_broadcast]\ntype = "filesystem"\n`),
+  );
+}
+
+/** rlstack's orchestrator-sources.json overlay: replaces the TOML's train.source list (pydantic-config: lists replace). */
+function sourcesOverlay(dir: string, env: number): string {
+  return write(path.join(dir, 'run/orchestrator-sources.json'), JSON.stringify({ train: { source: [{ name: 'reverse-text', env: { taskset: { id: 'reverse_text' } }, serve: { address: `tcp://${HOST}:${env}` } }] } }));
+}
+
 describe('mini run', () => {
   it('orchestrator + 2 trainers + env server + engine + router run 3 steps to exit 0, then resume from step 2', async () => {
     const [engine, router, metrics, env, rollout, rdzv, weight] = await freePorts(7);
     const dir = path.join(root, 'mini');
     const run = path.join(dir, 'run');
     const inf = inferenceConfig(dir);
-    const trainer = trainerConfig(dir, rollout!, weight!);
-    const envCfg = write(path.join(dir, 'configs/envs/train/reverse-text.toml'), `[env.taskset]\nid = "reverse_text"\n[serve]\naddress = "tcp://127.0.0.1:${env}"\n`);
-    const orch = write(
-      path.join(dir, 'configs/orchestrator.toml'),
-      `max_steps = 3\nnum_train_workers = 2\npad_to_multiple_of = 2\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n` +
-        `[model]\nname = "${MODEL}"\n[model.client]\nbase_url = "http://127.0.0.1:8000/v1"\n` +
-        `[rollout_transport]\nport = ${rollout}\ntype = "zmq"\n` +
-        `[[train.source]]\nname = "reverse-text"\n[train.source.env.taskset]\nid = "reverse_text"\n[train.source.serve]\naddress = "tcp://127.0.0.1:${env}"\n` +
-        `[weight_broadcast]\ninference_world_size = 1\nport = ${weight}\ntype = "nccl"\n`,
-    );
+    const trainer = trainerConfig(dir, rollout!, weight!, { weightHost: '0.0.0.0' });
+    const envCfg = write(path.join(dir, 'configs/envs/train/reverse-text.toml'), `[env.taskset]\nid = "reverse_text"\n[serve]\naddress = "tcp://*:${env}"\n`);
+    const orch = orchestratorConfig(dir, { rollout: rollout!, weight: weight!, env: env! });
+    const overlay = sourcesOverlay(dir, env!);
     const e = uv(engineArgs(inf, engine!), { CUDA_VISIBLE_DEVICES: '0' });
     const r = uv([
       'run', '--no-sync', 'vllm-router', '--policy', 'consistent_hash', '--host', '0.0.0.0', '--port', String(router),
@@ -375,7 +438,7 @@ describe('mini run', () => {
     ]);
     const s = uv(['run', '--no-sync', 'env-server', '@', envCfg]);
     const orchArgs = [
-      'run', '--no-sync', 'orchestrator', '@', orch, '--output-dir', run, '--model.client.base-url', `http://${HOST}:${router}/v1`,
+      'run', '--no-sync', 'orchestrator', '@', orch, '@', overlay, '--output-dir', run, '--model.client.base-url', `http://${HOST}:${router}/v1`,
       '--model.client.admin-base-url', `http://${HOST}:${engine}/v1`, '--weight_broadcast.host', HOST, '--rollout_transport.host', '0.0.0.0',
     ];
     const logDir = path.join(dir, 'logs');
@@ -389,14 +452,22 @@ describe('mini run', () => {
       expect(code, `${name}: ${p.out}\n${p.err}`).toBe(0);
     }
     expect(o.out).toMatch(/orchestrator step 1\n[^]*orchestrator step 3\n/);
+    // The rollout transport is bound only after every engine joined trainer rank 0's weight-broadcast store.
+    expect(o.out.indexOf('weight broadcast: 1 engine(s) joined')).toBeGreaterThan(0);
+    expect(o.out.indexOf('rollout transport (PUB) listening')).toBeGreaterThan(o.out.indexOf('weight broadcast: 1 engine(s) joined'));
     for (const t of [t0, t1]) expect(t.out.match(/^trainer step \d+$/gm)).toEqual(['trainer step 1', 'trainer step 2', 'trainer step 3']);
     expect(JSON.parse(readFileSync(path.join(run, 'orchestrator.done'), 'utf8')).steps).toBe(3);
     for (const k of [1, 2, 3]) {
       expect(existsSync(path.join(run, 'rollouts', `step_${k}`))).toBe(true);
       expect(existsSync(path.join(run, 'broadcasts', `step_${k}`, 'STABLE'))).toBe(true);
     }
-    expect(existsSync(path.join(run, 'checkpoints', 'step_2', 'STABLE'))).toBe(true);
-    expect(existsSync(path.join(run, 'checkpoints', 'step_2', 'trainer'))).toBe(true);
+    // prime-rl's checkpoint layout: step_N/trainer/ (DCP shards + .metadata), step_N/orchestrator/progress.pt, no STABLE.
+    const step2 = path.join(run, 'checkpoints', 'step_2');
+    expect(existsSync(path.join(step2, 'STABLE'))).toBe(false);
+    expect(existsSync(path.join(step2, 'trainer', '.metadata'))).toBe(true);
+    expect(existsSync(path.join(step2, 'trainer', '__3_0.distcp'))).toBe(true);
+    expect(existsSync(path.join(step2, 'orchestrator', 'progress.pt'))).toBe(true);
+    expect(existsSync(path.join(run, 'checkpoints', 'step_1'))).toBe(false);
     expect(existsSync(path.join(prime, 'runs'))).toBe(false); // --output-dir won over the relative output_dir
     expect(e.out).toMatch(/init_broadcaster ok/);
     expect((await fetch(`http://127.0.0.1:${router}/health`)).status).toBe(200);
@@ -407,18 +478,99 @@ describe('mini run', () => {
     const r1 = uv([...trainerArgs(1), '--resume.step', '2'], { CUDA_VISIBLE_DEVICES: '3,4' });
     for (const p of [o2, r0, r1]) expect((await p.closed).code, `${p.out}\n${p.err}`).toBe(0);
     expect(r1.out.match(/^trainer step \d+$/gm)).toEqual(['trainer step 3']);
-    await expectLoud(uv([...orchArgs, '--resume.step', '1']), /--resume\.step 1: no .*checkpoints\/step_1\/STABLE/);
+    expect(o2.out).toMatch(/resumed from step 2/);
+    expect(r0.out).toMatch(/resumed from step 2/);
+
+    // A resume needs a complete step: the orchestrator's progress.pt, the trainer's .metadata (written last).
+    const fsOrch = orchestratorConfig(dir, { rollout: rollout!, weight: weight!, env: env!, weightType: 'filesystem', name: 'orchestrator-fs' });
+    const fsArgs = ['run', '--no-sync', 'orchestrator', '@', fsOrch, '@', overlay, '--output-dir', run, '--model.client.base-url', `http://${HOST}:${router}/v1`, '--rollout_transport.host', '0.0.0.0'];
+    await expectLoud(uv([...fsArgs, '--resume.step', '1']), /--resume\.step 1: FileNotFoundError: Orchestrator checkpoint not found at .*checkpoints\/step_1\/orchestrator\/progress\.pt/);
+    const fsTrainer = trainerConfig(path.join(dir, 'fs'), rollout!, weight!, { weight: 'filesystem' });
+    const one = (extra: string[]) => uv([...torchrunArgs({ nnodes: 1, nproc: 1, rank: 0, rdzvPort: rdzv!, id: 'fs', config: fsTrainer, logDir }).map((a) => (a.endsWith('/fs/run') ? run : a)), ...extra], { CUDA_VISIBLE_DEVICES: '5' });
+    mkdirSync(path.join(run, 'checkpoints', 'step_4', 'trainer'), { recursive: true });
+    writeFileSync(path.join(run, 'checkpoints', 'step_4', 'trainer', '__0_0.distcp'), 'partial');
+    await expectLoud(one(['--resume.step', '4']), /--resume\.step 4: FileNotFoundError: .*step_4\/trainer\/\.metadata/);
+    await expectLoud(one(['--resume.step', '1']), /--resume\.step 1: FileNotFoundError: Checkpoint not found at .*step_1\/trainer/);
 
     for (const p of [e, r, s]) expect(await stop(p)).toBe(0);
   });
 
-  it('orchestrator rejects unknown flags and source overrides for sources it does not have', async () => {
+  it('the orchestrator does not bind the rollout port before trainer rank 0 has joined the weight broadcast', async () => {
+    const [engine, env, rollout, rdzv, weight] = await freePorts(5);
+    const dir = path.join(root, 'order');
+    const e = uv(engineArgs(inferenceConfig(dir), engine!), { CUDA_VISIBLE_DEVICES: '0' });
+    const envCfg = write(path.join(dir, 'configs/envs/train/reverse-text.toml'), `[env.taskset]\nid = "reverse_text"\n[serve]\naddress = "tcp://127.0.0.1:${env}"\n`);
+    const s = uv(['run', '--no-sync', 'env-server', '@', envCfg]);
+    const orch = orchestratorConfig(dir, { rollout: rollout!, weight: weight!, env: env!, workers: 1, pad: 1, maxSteps: 2 });
+    const o = uv(['run', '--no-sync', 'orchestrator', '@', orch, '@', sourcesOverlay(dir, env!), '--output-dir', path.join(dir, 'run'),
+      '--model.client.base-url', `http://${HOST}:${engine}/v1`, '--model.client.admin-base-url', `http://${HOST}:${engine}/v1`,
+      '--weight_broadcast.host', HOST, '--rollout_transport.host', '0.0.0.0'], { RLSTACK_STANDIN_STEP_SECONDS: '0.01' });
+    await waitFor(o, /initialising the NCCL weight broadcast/);
+    await new Promise((r) => setTimeout(r, 800));
+    await expect(new Promise((resolve, reject) => {
+      const c = net.connect({ host: '127.0.0.1', port: rollout! }, () => {
+        c.destroy();
+        reject(new Error('rollout port bound before trainer rank 0 joined'));
+      });
+      c.on('error', (err) => resolve((err as NodeJS.ErrnoException).code));
+    })).resolves.toBe('ECONNREFUSED');
+    expect(o.out).not.toMatch(/rollout transport \(PUB\) listening/);
+    const trainer = trainerConfig(dir, rollout!, weight!, { maxSteps: 2, weightHost: '0.0.0.0' });
+    const t0 = uv(torchrunArgs({ nnodes: 1, nproc: 1, rank: 0, rdzvPort: rdzv!, id: 'order', config: trainer, logDir: path.join(dir, 'logs') }), { CUDA_VISIBLE_DEVICES: '1' });
+    for (const p of [o, t0]) expect((await p.closed).code, `${p.out}\n${p.err}`).toBe(0);
+    for (const p of [e, s]) expect(await stop(p)).toBe(0);
+  });
+
+  it('trainer rank 0 with weight_broadcast.host = "localhost" (the default) listens on loopback only: a remote engine is refused', async () => {
+    const [engine, rdzv, rollout, weight] = await freePorts(4);
+    const dir = path.join(root, 'loopback');
+    const trainer = trainerConfig(dir, rollout!, weight!);
+    const t0 = uv(torchrunArgs({ nnodes: 1, nproc: 1, rank: 0, rdzvPort: rdzv!, id: 'lo', config: trainer, logDir: path.join(dir, 'logs') }), { CUDA_VISIBLE_DEVICES: '1' });
+    await waitFor(t0, new RegExp(`weight-broadcast store \\(trainer rank 0, weight_broadcast\\.host localhost\\) listening on 127\\.0\\.0\\.1:${weight}`));
+    const e = uv(engineArgs(inferenceConfig(dir), engine!), { CUDA_VISIBLE_DEVICES: '0' });
+    await waitFor(e, /engine ready/);
+    const init = (host: string) => fetch(`http://127.0.0.1:${engine}/init_broadcaster`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ host, port: weight, rank_offset: 0, inference_world_size: 1, timeout: 1 }),
+    });
+    const remote = ownAddress();
+    if (remote) {
+      const refused = await init(remote);
+      expect(refused.status).toBe(500);
+      expect(await refused.text()).toMatch(/timed out connecting to the weight-broadcast store of trainer rank 0 .*ECONNREFUSED/);
+    }
+    const ok = await init('localhost');
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    await waitFor(t0, /weight broadcast ready: 1 inference GPU/);
+    for (const p of [e, t0]) expect(await stop(p)).toBe(0);
+  });
+
+  it('engines: VLLM_RPC_BASE_PATH must exist; the DP head needs an IP address as --vllm.data-parallel-address', async () => {
+    const [port] = await freePorts(1);
+    const config = inferenceConfig(path.join(root, 'engine-checks'));
+    await expectLoud(uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '0', VLLM_RPC_BASE_PATH: path.join(root, 'no-such-rpc-dir') }), /ZMQError: No such file or directory \(addr='ipc:\/\/.*no-such-rpc-dir\//);
+    const rpc = path.join(root, 'rpc-dir');
+    mkdirSync(rpc, { recursive: true });
+    const ok = uv(engineArgs(config, port!), { CUDA_VISIBLE_DEVICES: '0', VLLM_RPC_BASE_PATH: rpc });
+    await waitFor(ok, /engine ready/);
+    expect(await stop(ok)).toBe(0);
+    // DP group of 2 (one rank per node): the head gets a host name instead of its IP.
+    const dpArgs = (address: string) =>
+      [...engineArgs(config, port!), '--vllm.data-parallel-rank', '0', '--vllm.data-parallel-address', address, '--vllm.data-parallel-rpc-port', '13999']
+        .map((a, i, all) => (all[i - 1] === '--vllm.data-parallel-size' ? '2' : a));
+    await expectLoud(uv(dpArgs(HOST), { CUDA_VISIBLE_DEVICES: '0' }), new RegExp(`ZMQError: No such device \\(addr='tcp://${HOST}:13999'\\)`));
+  });
+
+  it('orchestrator flags are pydantic-config\'s: unknown keys, indexed list flags and bad values fail', async () => {
     const orch = path.join(root, 'mini/configs/orchestrator.toml');
-    await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '0.0.0.0', '--model.client.timeout', '3']), /unknown flag --model\.client\.timeout/);
-    await expectLoud(
-      uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '0.0.0.0', '--train.source.4.serve.address', `tcp://${HOST}:5004`]),
-      /--train\.source\.4\.serve\.address names train\.source\.4, but .* has no such source/,
-    );
+    const run = (extra: string[]) => uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '0.0.0.0', ...extra]);
+    await expectLoud(run(['--model.client.timeout', '3']), /Failed to validate config: 1 validation error for OrchestratorConfig: --model\.client\.timeout: Extra inputs are not permitted \(got '3'\)/);
+    await expectLoud(run(['--train.source.0.serve.address', `tcp://${HOST}:5004`]), /for OrchestratorConfig: --train\.source: Input should be a valid list/);
+    await expectLoud(run(['--max-steps', 'many']), /--max-steps: Input should be a valid integer/);
+    await expectLoud(run(['--weight_broadcast.type', 'filesystem']), /--weight-broadcast\.inference-world-size: Extra inputs are not permitted/);
+    await expectLoud(run(['--model.client.admin_base_url', 'http://a:1/v1', 'http://b:1/v1']), /Unrecognized arguments: http:\/\/b:1\/v1/);
+    await expectLoud(run(['--model.client']), /--model\.client is a config group, not a leaf field/);
     await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '${RLSTACK_HOST:1}']), /unexpanded runtime word/);
+    await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch], { PRL_RUN_NAME: '' }), /PRL_RUN_NAME is not set/);
   });
 });

@@ -4,7 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { banner, checkKnobFile, checkNoUnexpanded, ctx, fail, installProcessHandlers, primeRlDir, say } from './lib.mjs';
 
-const PROGRAMS = ['inference', 'vllm-router', 'torchrun', 'orchestrator', 'env-server', 'huggingface-cli'];
+// The console scripts of the fake venv (<dir>/.venv/bin/, made by make-prime-rl.mjs). `vllm-router` ships only
+// with prime-rl's `disagg` extra; `hf` comes with huggingface_hub (1.16.1 in prime-rl's uv.lock), which no
+// longer has `huggingface-cli`.
+const PROGRAMS = ['inference', 'vllm-router', 'torchrun', 'orchestrator', 'env-server', 'hf'];
 
 const argv = process.argv.slice(2);
 installProcessHandlers();
@@ -31,9 +34,19 @@ if (!uvOptions.includes('--no-sync')) {
 const extra = uvOptions.filter((o) => o !== '--no-sync');
 if (extra.length) fail(`unsupported uv option(s) ${extra.join(' ')} (rlstack runs exactly "uv run --no-sync <program>")`);
 if (program === undefined) fail('"uv run --no-sync" without a program');
-if (!PROGRAMS.includes(program)) fail(`unknown program "${program}" (the fake prime-rl provides ${PROGRAMS.join(', ')})`);
 
 const dir = primeRlDir();
+// uv run looks the program up in the project's .venv/bin (then PATH); a missing one fails like this, exit 2.
+if (!/\//.test(program) && !fs.existsSync(path.join(dir, '.venv', 'bin', program))) {
+  try {
+    fs.writeSync(2, `error: Failed to spawn: \`${program}\`\n  Caused by: No such file or directory (os error 2)\n`);
+  } catch {
+    /* stderr gone */
+  }
+  process.exit(2);
+}
+if (!PROGRAMS.includes(program)) fail(`unknown program "${program}" (the fake prime-rl provides ${PROGRAMS.join(', ')})`);
+
 let cwd;
 try {
   cwd = fs.realpathSync(process.cwd());
