@@ -94,8 +94,9 @@ export async function main(args) {
     info(`resumed from step ${resumeStep} (${file})`);
   }
 
-  // orchestrator.py:327-330 setup_micro_batch_sender: binds the ZMQ rollout transport — PUB on
-  // rollout_transport.host:port, READY on port + 1 — only now, after the broadcast is initialised.
+  // orchestrator.py:327-330 setup_micro_batch_sender → transports/rollouts/zmq.py:29,34: binds the ZMQ rollout
+  // transport — PUB on tcp://rollout_transport.host:port, READY on port + 1 — only now, after the broadcast
+  // is initialised (so never before trainer rank 0 has joined with NCCL weights).
   const trainers = new Map(); // node_rank → { sock, hello }
   const socks = new Set();
   let failing = false;

@@ -3,7 +3,7 @@
  * Each test starts real stand-in processes through the fake prime-rl checkout's bin/uv.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,11 +111,11 @@ function inferenceConfig(dir: string, tp = 1): string {
 }
 
 /** trainer.toml; `weightHost` undefined = prime-rl's default "localhost"; "0.0.0.0" as rlstack writes it multi-node. */
-function trainerConfig(dir: string, rolloutPort: number, weightPort: number, o: { maxSteps?: number; weightHost?: string; weight?: 'nccl' | 'filesystem'; keepLast?: number } = {}): string {
+function trainerConfig(dir: string, rolloutPort: number, weightPort: number, o: { maxSteps?: number; weightHost?: string; weight?: 'nccl' | 'filesystem'; keepLast?: number; interval?: number } = {}): string {
   const weight = o.weight ?? 'nccl';
   return write(
     path.join(dir, 'configs/trainer.toml'),
-    `max_steps = ${o.maxSteps ?? 3}\noutput_dir = "runs/relative"\n[ckpt]\ninterval = 2\n${o.keepLast !== undefined ? `keep_last = ${o.keepLast}\n` : ''}` +
+    `max_steps = ${o.maxSteps ?? 3}\noutput_dir = "runs/relative"\n[ckpt]\ninterval = ${o.interval ?? 2}\n${o.keepLast !== undefined ? `keep_last = ${o.keepLast}\n` : ''}` +
       `[rollout_transport]\nport = ${rolloutPort}\ntype = "zmq"\nhost = "${HOST}"\n` +
       (weight === 'nccl'
         ? `[weight_broadcast]\ninference_world_size = 1\nport = ${weightPort}\ntype = "nccl"\n${o.weightHost ? `host = "${o.weightHost}"\n` : ''}`
@@ -501,7 +501,7 @@ describe('mini run', () => {
     const e = uv(engineArgs(inferenceConfig(dir), engine!), { CUDA_VISIBLE_DEVICES: '0' });
     const envCfg = write(path.join(dir, 'configs/envs/train/reverse-text.toml'), `[env.taskset]\nid = "reverse_text"\n[serve]\naddress = "tcp://127.0.0.1:${env}"\n`);
     const s = uv(['run', '--no-sync', 'env-server', '@', envCfg]);
-    const orch = orchestratorConfig(dir, { rollout: rollout!, weight: weight!, env: env!, workers: 1, pad: 1, maxSteps: 2 });
+    const orch = orchestratorConfig(dir, { rollout: rollout!, weight: weight!, env: env!, workers: 1, pad: 1, maxSteps: 4 });
     const o = uv(['run', '--no-sync', 'orchestrator', '@', orch, '@', sourcesOverlay(dir, env!), '--output-dir', path.join(dir, 'run'),
       '--model.client.base-url', `http://${HOST}:${engine}/v1`, '--model.client.admin-base-url', `http://${HOST}:${engine}/v1`,
       '--weight_broadcast.host', HOST, '--rollout_transport.host', '0.0.0.0'], { RLSTACK_STANDIN_STEP_SECONDS: '0.01' });
@@ -515,9 +515,14 @@ describe('mini run', () => {
       c.on('error', (err) => resolve((err as NodeJS.ErrnoException).code));
     })).resolves.toBe('ECONNREFUSED');
     expect(o.out).not.toMatch(/rollout transport \(PUB\) listening/);
-    const trainer = trainerConfig(dir, rollout!, weight!, { maxSteps: 2, weightHost: '0.0.0.0' });
+    const trainer = trainerConfig(dir, rollout!, weight!, { maxSteps: 4, weightHost: '0.0.0.0', interval: 1, keepLast: 2 });
     const t0 = uv(torchrunArgs({ nnodes: 1, nproc: 1, rank: 0, rdzvPort: rdzv!, id: 'order', config: trainer, logDir: path.join(dir, 'logs') }), { CUDA_VISIBLE_DEVICES: '1' });
     for (const p of [o, t0]) expect((await p.closed).code, `${p.out}\n${p.err}`).toBe(0);
+    // ckpt.keep_last = 2 (trainer/ckpt.py maybe_clean): the trainer master removes whole older step dirs.
+    const ckpts = path.join(dir, 'run', 'checkpoints');
+    expect(readdirSync(ckpts).sort()).toEqual(['step_3', 'step_4']);
+    expect(readdirSync(path.join(ckpts, 'step_4')).sort()).toEqual(['orchestrator', 'trainer']);
+    expect(readdirSync(path.join(ckpts, 'step_4', 'orchestrator'))).toEqual(['progress.pt']);
     for (const p of [e, s]) expect(await stop(p)).toBe(0);
   });
 
@@ -559,6 +564,10 @@ describe('mini run', () => {
       [...engineArgs(config, port!), '--vllm.data-parallel-rank', '0', '--vllm.data-parallel-address', address, '--vllm.data-parallel-rpc-port', '13999']
         .map((a, i, all) => (all[i - 1] === '--vllm.data-parallel-size' ? '2' : a));
     await expectLoud(uv(dpArgs(HOST), { CUDA_VISIBLE_DEVICES: '0' }), new RegExp(`ZMQError: No such device \\(addr='tcp://${HOST}:13999'\\)`));
+    // prime-rl's own launcher passes the per-rank DP settings as `--vllm @ vllm-overrides.json` (_launch_rank.sh.j2:29-32).
+    const overrides = write(path.join(root, 'rpc-dir/vllm-overrides.json'), JSON.stringify({ data_parallel_rank: 0, data_parallel_address: HOST }));
+    const nested = engineArgs(config, port!).map((a, i, all) => (all[i - 1] === '--vllm.data-parallel-size' ? '2' : a));
+    await expectLoud(uv([...nested, '--vllm', '@', overrides], { CUDA_VISIBLE_DEVICES: '0' }), new RegExp(`ZMQError: No such device \\(addr='tcp://${HOST}:13345'\\)`));
   });
 
   it('orchestrator flags are pydantic-config\'s: unknown keys, indexed list flags and bad values fail', async () => {
