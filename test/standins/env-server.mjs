@@ -34,7 +34,7 @@ function startBoxes(runtime, configPath) {
 }
 
 export async function main(args) {
-  // entrypoints/env_server.py:36-39: cli(EnvServerConfig) — pydantic-config (env/serve are verifiers types).
+  // entrypoints/env_server.py:35-38: cli(EnvServerConfig) — pydantic-config (env/serve are verifiers types).
   const parsed = primeRlConfig(args, 'env_server.EnvServerConfig');
   const cfg = parsed.config;
   const configPath = parsed.files[0];

@@ -10,8 +10,9 @@ import { ConfigError, parsePrimeRlArgs } from './prime-config.mjs';
 
 export const ctx = { program: 'uv', host: os.hostname(), stopping: false };
 
-// node.sh passes a process only the plan's env (and a few basics), so test knobs also come from a file:
-// <prime-rl dir>/standin.env, KEY=VALUE lines; the process environment wins over it.
+// Test knobs come from the process environment (rlstack passes the launcher's whole environment to every
+// component, as prime-rl's entrypoints/rl.py passes os.environ) or from <prime-rl dir>/standin.env
+// (KEY=VALUE lines; the process environment wins over it).
 const KNOBS = ['RLSTACK_STANDIN_FAIL', 'RLSTACK_STANDIN_BOXES', 'RLSTACK_STANDIN_TIMEOUT_S', 'RLSTACK_STANDIN_STEP_SECONDS', 'RLSTACK_STANDIN_MAX_STEPS', 'RLSTACK_FAKE_GPUS'];
 const knobFileProblems = [];
 if (process.env.RLSTACK_STANDIN_PRIME_RL_DIR) {
