@@ -162,12 +162,20 @@ export function checkNoUnexpanded(argv) {
  */
 export function primeRlConfig(args, rootClass) {
   if (!args.includes('@')) fail(`expected "@ <config file>" in the arguments (rlstack always passes its generated config), got ${JSON.stringify(args.slice(0, 4))}`);
+  let parsed;
   try {
-    return parsePrimeRlArgs(args, rootClass);
+    parsed = parsePrimeRlArgs(args, rootClass);
   } catch (e) {
     if (e instanceof ConfigError) fail(`Config file error: ${e.message}`);
     throw e;
   }
+  // A config file rendered by node.sh (e.g. orchestrator-sources.json) must not keep a runtime word.
+  const walk = (v, where) => {
+    if (typeof v === 'string' && /\$\{RLSTACK_[A-Z_]+(:\d+)?\}/.test(v)) fail(`${where} = "${v}" in ${parsed.files.join(' + ')} holds an unexpanded runtime word (node.sh must fill in \${RLSTACK_…})`);
+    if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, where ? `${where}.${k}` : k);
+  };
+  walk(parsed.config, '');
+  return parsed;
 }
 
 export function get(obj, dotted) {

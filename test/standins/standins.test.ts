@@ -580,6 +580,8 @@ describe('mini run', () => {
     await expectLoud(run(['--model.client.admin_base_url', 'http://a:1/v1', 'http://b:1/v1']), /Unrecognized arguments: http:\/\/b:1\/v1/);
     await expectLoud(run(['--model.client']), /--model\.client is a config group, not a leaf field/);
     await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch, '--rollout_transport.host', '${RLSTACK_HOST:1}']), /unexpanded runtime word/);
+    const raw = write(path.join(root, 'mini/run/raw-sources.json'), JSON.stringify({ train: { source: [{ name: 'x', serve: { address: 'tcp://${RLSTACK_HOST:1}:5000' } }] } }));
+    await expectLoud(run(['@', raw]), /train\.source\.0\.serve\.address = "tcp:\/\/\$\{RLSTACK_HOST:1\}:5000" .* holds an unexpanded runtime word/);
     await expectLoud(uv(['run', '--no-sync', 'orchestrator', '@', orch], { PRL_RUN_NAME: '' }), /PRL_RUN_NAME is not set/);
   });
 });
