@@ -198,6 +198,11 @@ export function parsePrimeRlArgs(args, rootClass) {
         i += 1;
         continue;
       }
+      if (p.startsWith('no-') && matchOptional(p.slice(3)) !== undefined) {
+        overrides = deepMerge(overrides, nest(p.slice(3).replace(/-/g, '_'), false));
+        i += 1;
+        continue;
+      }
       if (optionals.has(p)) {
         const nextIsValue = next !== undefined && !next.startsWith('-') && !next.startsWith('@');
         if (nextIsValue && next === 'None') {
@@ -265,6 +270,12 @@ export function parsePrimeRlArgs(args, rootClass) {
     const flag = eq >= 0 ? body.slice(0, eq) : body;
     const eqValue = eq >= 0 ? body.slice(eq + 1) : undefined;
     const next = rest2[i + 1];
+    // 1. Paths of Optional/union models left over (e.g. `--ckpt 5`): kept as unrecognised words.
+    if (optionals.has(flag) || matchOptional(flag) !== undefined) {
+      words.push(tok);
+      i++;
+      continue;
+    }
     if (flag.startsWith('no-') && leaves.get(flag.slice(3))?.isBool) {
       set(leaves.get(flag.slice(3)).snake, false);
       i++;
