@@ -183,6 +183,9 @@ const reading: Case[] = [
   { name: 'NUL byte in otherwise valid text', spec: '[run]\nname = "a"\0\n', code: 'RS0002', severity: 'error', line: 2, col: 11 },
   { name: 'a directory instead of a file', spec: { 'spec.toml/inner.toml': 'x = 1\n' }, entry: 'spec.toml', code: 'RS0001', severity: 'error', line: null, file: 'spec.toml', message: 'directory' },
   { name: 'missing file', spec: { 'other.toml': 'x = 1\n' }, entry: 'spec.toml', code: 'RS0001', severity: 'error', line: null, file: 'spec.toml', message: 'does not exist' },
+  // issue 11: the locator (toml-eslint-parser) overflowed the stack on a ~120k-character token (RS9001).
+  { name: 'a 125k-character string', spec: `[run]\nname = "${'x'.repeat(125_000)}" #<\n`, code: 'RS0006', severity: 'error', message: '125000 characters' },
+  { name: 'a 200k-digit number', spec: `[run]\nmax_steps = ${'9'.repeat(200_000)} #<\n`, code: 'RS0006', severity: 'error' },
 ];
 
 const unknownKeys: Case[] = [
@@ -380,6 +383,8 @@ const composition: Case[] = [
   { name: 'RS0102 missing preset with suggestion', spec: 'extends = "intellect" #<\n', code: 'RS0102', severity: 'error', hint: 'did you mean "intellect3"?' },
   { name: 'RS0102 missing preset in a list', spec: 'extends = [\n  "tiny",\n  "singlenode", #<\n]\n', code: 'RS0102', severity: 'error', col: 3, hint: 'did you mean "single-node"?' },
   { name: 'RS0103 missing extended file', spec: 'extends = "./base.toml" #<\n', code: 'RS0103', severity: 'error', path: 'extends' },
+  // issue 11: /dev/zero was read without bound (its size says 0); a FIFO blocked (no-stack-trace.test.ts).
+  { name: 'RS0103 extends a character device', spec: 'extends = "/dev/zero" #<\n', code: 'RS0103', severity: 'error', path: 'extends', message: 'character device, not a regular file' },
   { name: 'RS0106 extends of the wrong type', spec: 'extends = 3 #<\n', code: 'RS0106', severity: 'error' },
   { name: 'RS0106 extends a table', spec: '[extends] #<\nname = "tiny"\n', code: 'RS0106', severity: 'error', col: 1 },
   { name: 'syntax error in an extended file', spec: { 'spec.toml': 'extends = "./base.toml"\n', 'base.toml': '[run]\nname = \n' }, code: 'RS0003', severity: 'error', line: 2, file: 'base.toml' },

@@ -41,14 +41,14 @@ delete ENV['FORCE_COLOR'];
  * Runs the CLI in a child process. Asynchronous (not spawnSync) so that the tests below can run a few
  * CLIs at once (`it.concurrent`): node's start-up dominates, and the suite has a time budget.
  */
-function cli(args: string[], cwd: string): Promise<CliResult> {
+function cli(args: string[], cwd: string, timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
@@ -281,5 +281,49 @@ describe('regressions', () => {
   it('a 3000-part dotted table header is a diagnostic, not "Maximum call stack size exceeded" (RS9001)', async () => {
     const { r } = await planFile(`[${Array(3000).fill('a').join('.')}]\n`);
     expectSpecError(globalExpect, r);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------- hostile files (issue 11)
+
+describe('hostile files are refused without reading them whole', () => {
+  it.concurrent('plan /dev/zero: RS0001 (not a regular file), at once, no memory growth', async ({ expect }) => {
+    const r = await cli(['plan', '/dev/zero'], tempDir(), 10_000);
+    expectSpecError(expect, r, 'RS0001');
+    expect(r.stderr).toMatch(/^\/dev\/zero error RS0001 .*character device/m);
+  }, 15_000);
+
+  it.concurrent('extends = "/dev/zero": RS0103 at the extends line', async ({ expect }) => {
+    const { r } = await planFile(`extends = "/dev/zero"\n${tiny()}`);
+    expectSpecError(expect, r, 'RS0103');
+    expect(r.stderr).toMatch(/^spec\.toml:1:11 error RS0103 .*not a regular file/m);
+  });
+
+  it.concurrent('a FIFO as the spec does not hang: RS0001', async ({ expect }) => {
+    const dir = tempDir();
+    execSync('mkfifo spec.toml', { cwd: dir });
+    const r = await cli(['plan', 'spec.toml'], dir, 10_000);
+    expectSpecError(expect, r, 'RS0001');
+    expect(r.stderr).toMatch(/^spec\.toml error RS0001 .*FIFO/m);
+  }, 15_000);
+
+  it.concurrent('a FIFO named by extends does not hang: RS0103', async ({ expect }) => {
+    const dir = tempDir();
+    execSync('mkfifo base.toml', { cwd: dir });
+    fs.writeFileSync(path.join(dir, 'spec.toml'), 'extends = "./base.toml"\n');
+    const r = await cli(['plan', 'spec.toml'], dir, 10_000);
+    expectSpecError(expect, r, 'RS0103');
+  }, 15_000);
+
+  it.concurrent.for([
+    ['a 125k-character string', `[run]\nname = "${'x'.repeat(125_000)}"\n`, 2, 8],
+    ['a 125k-character [env] value', `${tiny()}\n[env]\nFOO = "${'x'.repeat(125_000)}"\n`, 25, 7],
+    ['a 125k-character literal string', `[run]\nname = '${'x'.repeat(125_000)}'\n`, 2, 8],
+    ['a multi-line string of 125k characters', `[run]\nname = """\n${'x'.repeat(100).concat('\n').repeat(1250)}"""\n`, 2, 8],
+    ['a 200k-digit integer', `[run]\nmax_steps = ${'1'.repeat(200_000)}\n`, 2, 13],
+  ] as const)('%s is RS0006 at its line, not "Maximum call stack size exceeded"', async ([, text, line, column], { expect }) => {
+    const { r } = await planFile(text);
+    expectSpecError(expect, r, 'RS0006');
+    expect(r.stderr).toMatch(new RegExp(`^spec\\.toml:${line}:${column} error RS0006 `, 'm'));
   });
 });

@@ -25,6 +25,7 @@ export const CODES = {
   RS0003: { severity: 'error', title: 'TOML syntax error' },
   RS0004: { severity: 'error', title: 'spec file is empty' },
   RS0005: { severity: 'error', title: 'output file already exists' },
+  RS0006: { severity: 'error', title: 'string, number or key too long' },
 
   RS0101: { severity: 'error', title: 'extends cycle' },
   RS0102: { severity: 'error', title: 'unknown preset' },

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { kindOf } from '../../bounded-read.js';
 import { PRESETS_DIR } from '../../paths.js';
 import { diagnostic, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
@@ -149,10 +150,19 @@ function resolveExtends(name: string, fromFile: string): ExtendsTarget {
     };
   }
   const path = resolve(dirname(fromFile), name);
-  if (existsSync(path) && statSync(path).isDirectory()) {
+  let stat: import('node:fs').Stats | undefined;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTDIR') return { code: 'RS0103', error: `extended path ${name} cannot be read (${code ?? (e as Error).message})`, hint: 'check the path and its permissions' };
+  }
+  if (stat?.isDirectory()) {
     return { code: 'RS0103', error: `extended path ${name} is a directory, not a spec file`, hint: 'name a .toml file' };
   }
-  if (existsSync(path)) return { path };
+  // A FIFO would block the read, a device (/dev/zero) would never end: only regular files are specs.
+  if (stat && !stat.isFile()) return { code: 'RS0103', error: `extended path ${name} is ${kindOf(stat)}, not a regular file`, hint: 'extends names presets or .toml files' };
+  if (stat) return { path };
   return { code: 'RS0103', error: `extended file ${name} does not exist (looked at ${path})`, hint: 'paths in extends are relative to the file that names them' };
 }
 

@@ -2,10 +2,10 @@
  * Reads one TOML file into values plus the position of every key and value. smol-toml gives the values
  * (TOML 1.0/1.1 correct); toml-eslint-parser gives positions, which smol-toml does not expose.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseTOML } from 'toml-eslint-parser';
 import type { AST } from 'toml-eslint-parser';
+import { readBoundedFile } from '../../bounded-read.js';
 import { diagnostic, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.js';
 import { joinPath, type KeyPart } from '../spec/key-path.js';
 
@@ -28,17 +28,22 @@ export type ReadResult = { ok: true; doc: TomlDocument } | { ok: false; diagnost
 const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 
 export function readTomlFile(absolutePath: string, displayName: string): ReadResult {
-  let bytes: Buffer;
-  try {
-    const stat = statSync(absolutePath);
-    if (stat.isDirectory()) return fail('RS0001', displayName, `${displayName} is a directory, not a spec file`, 'pass the path of a .toml file');
-    if (stat.size > MAX_SPEC_BYTES) return fail('RS0001', displayName, `${displayName} is ${stat.size} bytes; a spec is at most 4 MiB`, 'is this the right file?');
-    bytes = readFileSync(absolutePath);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-    return fail('RS0001', displayName, `${displayName} ${reason}`, 'check the path; presets are named without a path (e.g. extends = "tiny")');
+  // Bounded whatever the file's size claims (/dev/zero says 0), and only a regular file (a FIFO would block).
+  const read = readBoundedFile(absolutePath, MAX_SPEC_BYTES);
+  if (!read.ok) {
+    const hint =
+      read.reason === 'missing'
+        ? 'check the path; presets are named without a path (e.g. extends = "tiny")'
+        : read.reason === 'directory'
+          ? 'pass the path of a .toml file'
+          : read.reason === 'too-large'
+            ? 'a spec is at most 4 MiB: is this the right file?'
+            : read.reason === 'not-regular'
+              ? 'a spec is a regular .toml file; write the text to a file first'
+              : 'check the file\'s permissions';
+    return fail('RS0001', displayName, `${displayName} ${read.message}`, hint);
   }
-  return parseTomlText(bytes, displayName);
+  return parseTomlText(read.bytes, displayName);
 }
 
 export function parseTomlText(bytes: Uint8Array, file: string): ReadResult {
@@ -83,7 +88,29 @@ export function parseTomlText(bytes: Uint8Array, file: string): ReadResult {
   if (tooDeep) {
     return { ok: false, text, diagnostics: [diagnostic('RS0003', { message: `keys and values are nested more than ${MAX_DEPTH} levels deep`, at: { file, line: 1, column: 1 }, hint: 'a spec nests a few tables deep; is this the right file?' })] };
   }
-  const positions = locate(text, file);
+  // toml-eslint-parser (the locator) builds each token with String.fromCodePoint(...codePoints): a token of
+  // ~120k characters overflows the stack. No spec needs one; refuse it where it stands.
+  const long = firstLongToken(text, MAX_TOKEN_CHARS);
+  if (long) {
+    return {
+      ok: false,
+      text,
+      diagnostics: [
+        diagnostic('RS0006', {
+          message: `${long.kind === 'string' ? 'a string' : 'a value or key'} of ${long.length} characters: rlstack reads strings, numbers and keys of at most ${MAX_TOKEN_CHARS} characters`,
+          at: positionOf(text, long.index, file),
+          hint: 'is this the right file? Long text belongs in a file the spec names (an environment value is at most 128 KiB anyway)',
+        }),
+      ],
+    };
+  }
+  let positions: Map<string, Located>;
+  try {
+    positions = locate(text, file);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return fail('RS0006', file, `${file} is too large or too deeply structured to read (${error.message})`, 'is this the right file?', text);
+  }
   const problems: Diagnostic[] = [];
   const plain = toPlain(value, [], (path, problem) => {
     const at = positions.get(joinPath(path));
@@ -95,6 +122,57 @@ export function parseTomlText(bytes: Uint8Array, file: string): ReadResult {
   });
   if (problems.length) return { ok: false, text, diagnostics: problems };
   return { ok: true, doc: { file, text, value: plain as Record<string, unknown>, positions } };
+}
+
+/** Longest string, number or key (as written) the locator is given; see firstLongToken. */
+const MAX_TOKEN_CHARS = 65_536;
+
+const isBareChar = (c: number) =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x3a;
+
+/**
+ * The first token of (valid) TOML text longer than `limit` characters as written: a string of any of the
+ * four kinds (its content), or a run of bare-key/number/date characters. Comments are skipped.
+ */
+export function firstLongToken(text: string, limit: number): { index: number; length: number; kind: 'string' | 'bare' } | undefined {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x23 /* # */) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end + 1;
+    } else if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+      const q = text[i]!;
+      const triple = text.startsWith(q.repeat(3), i);
+      const open = triple ? 3 : 1;
+      let j = i + open;
+      if (q === "'") {
+        const close = text.indexOf(triple ? "'''" : "'", j);
+        j = close < 0 ? n : close;
+      } else {
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d === 0x5c /* \\ */) j += 2;
+          else if (d === 0x22 && (!triple || text.startsWith('"""', j))) break;
+          else if (d === 0x0a && !triple) break;
+          else j++;
+        }
+      }
+      const length = Math.min(j, n) - (i + open);
+      if (length > limit) return { index: i, length, kind: 'string' };
+      j += open;
+      // """a"""" ends in a quote of the content and the closing three: the extra quotes are skipped here.
+      if (triple) while (j < n && text[j] === q) j++;
+      i = j;
+    } else if (isBareChar(c)) {
+      let j = i + 1;
+      while (j < n && isBareChar(text.charCodeAt(j))) j++;
+      if (j - i > limit) return { index: i, length: j - i, kind: 'bare' };
+      i = j;
+    } else i++;
+  }
+  return undefined;
 }
 
 /** Deeper than any spec needs, and shallow enough for the recursive walks that follow. */
@@ -110,7 +188,7 @@ function deeperThan(root: unknown, limit: number): boolean {
   return false;
 }
 
-function fail(code: 'RS0001' | 'RS0002' | 'RS0004', file: string, message: string, hint: string, text?: string): ReadResult {
+function fail(code: 'RS0001' | 'RS0002' | 'RS0004' | 'RS0006', file: string, message: string, hint: string, text?: string): ReadResult {
   const result: ReadResult = { ok: false, diagnostics: [diagnostic(code, { message, at: { file, line: 0, column: 0 }, hint })] };
   if (text !== undefined) result.text = text;
   // A file-level problem has no line; keep only the file name.
