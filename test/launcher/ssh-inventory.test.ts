@@ -1,8 +1,12 @@
+import { execSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SshConfigResolver, type SshSettings } from '../../src/launcher/ssh/config.js';
-import { entryMatches, hostKeyName, parseKnownHosts, verifyHostKey } from '../../src/launcher/ssh/known-hosts.js';
+import { sshConfigProblems } from '../../src/launcher/backends/ssh.js';
+import { SSH_FILE_LIMIT, SshConfigError, SshConfigResolver, type SshSettings } from '../../src/launcher/ssh/config.js';
+import { entryMatches, hostKeyName, parseKnownHosts, readKnownHosts, verifyHostKey } from '../../src/launcher/ssh/known-hosts.js';
+import { SshError, SshPool } from '../../src/launcher/ssh/transport.js';
 import { workspace } from '../helpers.js';
 
 /** An SSH wire-format public key blob of the given type (type string + random body). */
@@ -107,3 +111,78 @@ describe('ssh_config resolution', () => {
   });
 });
 
+
+describe('hostile client configuration (issue 11)', () => {
+  const settings = (over: Partial<SshSettings>): SshSettings => ({
+    user: '',
+    port: 22,
+    identity_file: '',
+    jump: '',
+    known_hosts: '~/.ssh/known_hosts',
+    max_parallel: 64,
+    connect_timeout_s: 15,
+    config: '',
+    path: [],
+    lease_timeout_s: 60,
+    ...over,
+  });
+  const dir = workspace({
+    ssh_config: ['Host node*', '  ProxyJump gw-a', 'Host gw-a', '  ProxyJump gw-b', 'Host gw-b', '  ProxyJump gw-a', 'Host self', '  ProxyJump self', 'Host fine', '  ProxyJump gw-c'].join('\n'),
+  });
+  const config = join(dir, 'ssh_config');
+
+  it('a ProxyJump cycle is an error naming the cycle, not a stack overflow (89 RangeError traces)', async () => {
+    const pool = new SshPool(settings({ config, connect_timeout_s: 2 }));
+    try {
+      const err = await pool.run('node01', 'true').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SshError);
+      expect(err).toMatchObject({ kind: 'cycle' });
+      expect((err as SshError).message).toContain('node01 → gw-a → gw-b → gw-a');
+      expect((err as SshError).message).not.toMatch(/call stack/);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('the back end check reports each cycle once (RS4109), before connecting to anything', () => {
+    const resolver = new SshConfigResolver(settings({ config }));
+    expect(resolver.jumpCycle('fine')).toBeUndefined();
+    const ds = sshConfigProblems(resolver, ['node01', 'node02', 'self']);
+    expect(ds.map((d) => d.code)).toEqual(['RS4109', 'RS4109']);
+    expect(ds[0]!.message).toContain('gw-a → gw-b → gw-a');
+    expect(ds[1]!.message).toContain('self → self');
+    for (const d of ds) {
+      expect(d.file).toBe(config);
+      expect(d.hint).toMatch(/ProxyJump none/);
+    }
+  });
+
+  it('cluster.ssh.config = "/dev/zero" is refused at once (RS4110), not read forever', async () => {
+    const resolver = new SshConfigResolver(settings({ config: '/dev/zero' }));
+    expect(resolver.problem?.message).toMatch(/\/dev\/zero is a character device/);
+    const ds = sshConfigProblems(resolver, ['node01']);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ code: 'RS4110', file: '/dev/zero', path: 'cluster.ssh.config' });
+    expect(ds[0]!.line).toBeUndefined();
+    const pool = new SshPool(settings({ config: '/dev/zero' }));
+    await expect(pool.run('node01', 'true')).rejects.toMatchObject({ kind: 'config' });
+    pool.close();
+  });
+
+  it('a FIFO as cluster.ssh.config does not block; a huge one is refused', () => {
+    const fifo = join(dir, 'fifo_config');
+    execSync(`mkfifo ${fifo}`);
+    expect(new SshConfigResolver(settings({ config: fifo })).problem?.message).toMatch(/FIFO/);
+    const big = join(dir, 'big_config');
+    writeFileSync(big, `# ${'x'.repeat(SSH_FILE_LIMIT)}\n`);
+    expect(new SshConfigResolver(settings({ config: big })).problem?.message).toMatch(/bytes; at most 1 MiB/);
+  });
+
+  it('known_hosts and key files are read bounded too', () => {
+    expect(() => readKnownHosts(['/dev/zero'])).toThrow(SshConfigError);
+    expect(readKnownHosts([join(dir, 'missing')])).toEqual([]);
+  });
+});

@@ -54,6 +54,8 @@ export const CODES = {
   RS1010: { severity: 'error', title: 'invalid Slurm value' },
   RS1011: { severity: 'error', title: 'ports out of range' },
   RS1012: { severity: 'error', title: 'time-limit warning at or before the start' },
+  RS1013: { severity: 'error', title: 'invalid ssh host name' },
+  RS1014: { severity: 'error', title: 'prime_rl_dir must be an absolute path on this back end' },
 
   RS1101: { severity: 'error', title: 'unknown model' },
   RS1102: { severity: 'error', title: 'sequence length exceeds the model' },
@@ -101,9 +103,11 @@ export const CODES = {
   RS1803: { severity: 'error', title: 'secret set as a plain env value' },
   RS1804: { severity: 'error', title: 'invalid secret name' },
   RS1805: { severity: 'warning', title: 'secret delivered to no role' },
+  RS1806: { severity: 'error', title: 'environment and command beyond the OS argument limit' },
 
   RS1901: { severity: 'error', title: 'nodes of a pool are over-subscribed' },
   RS1902: { severity: 'error', title: 'GPUs of a node are over-subscribed' },
+  RS1903: { severity: 'error', title: 'two processes on one node share a port' },
 
   RS2001: { severity: 'error', title: 'trainer does not fit in GPU memory' },
   RS2002: { severity: 'error', title: 'trainer node does not fit in host memory' },
@@ -145,6 +149,8 @@ export const CODES = {
   RS4106: { severity: 'warning', title: 'ssh: processes of the run left on a node' },
   RS4107: { severity: 'error', title: 'ssh: could not start node.sh on a node' },
   RS4108: { severity: 'error', title: 'preflight needs the ssh back end' },
+  RS4109: { severity: 'error', title: 'ssh: ProxyJump cycle' },
+  RS4110: { severity: 'error', title: 'ssh: client configuration file unusable' },
 
   RS9001: { severity: 'error', title: 'internal error' },
 } as const satisfies Record<string, CodeInfo>;

@@ -4,12 +4,12 @@
  * settings without secrets, the hosts) and `pids/node-NNN` (node.sh on each node).
  */
 import { writeFileSync } from 'node:fs';
-import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { Backend, BackendView, DryRunOutcome, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import { specProblem, type Planned } from '../prepare.js';
 import { createAttempt, paths, readAttempt, RUN_ENDED, runId } from '../run-dir.js';
 import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../ssh/backend.js';
-import type { SshSettings } from '../ssh/config.js';
+import type { SshConfigResolver, SshSettings } from '../ssh/config.js';
 import { CHECK_HINTS, preflight, preflightTable } from '../ssh/preflight.js';
 import { SshPool } from '../ssh/transport.js';
 
@@ -38,13 +38,39 @@ export async function checkNodes(planned: Planned, runDir: string, hosts: string
   report.diagnostics(
     [...byNode.values()].map((list) => {
       const first = list[0]!;
-      const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind ? 'RS4102' : 'RS4103';
+      const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind === 'cycle' ? 'RS4109' : first.kind === 'config' ? 'RS4110' : first.kind ? 'RS4102' : 'RS4103';
       const [message, hint] = first.kind ? first.detail.split(' — ') : [list.map((r) => `${r.check}: ${r.detail}`).join('; '), undefined];
       return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || CHECK_HINTS[first.check] || 'fix the node, or leave it out of cluster.ssh.hosts' });
     }),
   );
   report.line(`preflight failed on ${byNode.size} of ${hosts.length} nodes: nothing was started`);
   return false;
+}
+
+/**
+ * What the client configuration alone rules out, before any connection: an unusable cluster.ssh.config
+ * (a device, a FIFO, too large: RS4110) and ProxyJump cycles (RS4109, each cycle once, naming it).
+ */
+export function sshConfigProblems(resolver: SshConfigResolver, hosts: string[]): Diagnostic[] {
+  if (resolver.problem) return [diagnostic('RS4110', { message: resolver.problem.message, path: 'cluster.ssh.config', at: { file: resolver.problem.file, line: 0, column: 0 }, hint: resolver.problem.hint })].map(fileLevel);
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const host of hosts) {
+    const cycle = resolver.cycleError(host);
+    if (!cycle) continue;
+    const loop = cycle.cycle!.slice(cycle.cycle!.indexOf(cycle.cycle!.at(-1)!)).join(' → ');
+    if (seen.has(loop)) continue;
+    seen.add(loop);
+    out.push(fileLevel(diagnostic('RS4109', { message: `${cycle.message} (the loop ${loop} never ends)`, at: { file: cycle.file, line: 0, column: 0 }, hint: cycle.hint })));
+  }
+  return out;
+}
+
+/** A problem with a whole file: its name, no line. */
+function fileLevel(d: Diagnostic): Diagnostic {
+  delete d.line;
+  delete d.column;
+  return d;
 }
 
 export class SshBackend implements Backend {
@@ -68,7 +94,13 @@ export class SshBackend implements Backend {
   async check(planned: Planned, runDir: string, report: Reporter): Promise<boolean> {
     const hosts = hostsOrReport(planned, report);
     if (!hosts) return false;
-    return checkNodes(planned, runDir, hosts, this.pool(sshSettingsOf(planned)), report);
+    const pool = this.pool(sshSettingsOf(planned));
+    const problems = sshConfigProblems(pool.resolver, hosts);
+    if (problems.length) {
+      report.diagnostics(problems);
+      return false;
+    }
+    return checkNodes(planned, runDir, hosts, pool, report);
   }
 
   async dryRun(planned: Planned): Promise<DryRunOutcome> {

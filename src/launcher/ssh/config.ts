@@ -4,10 +4,11 @@
  * IdentitiesOnly, ProxyJump, UserKnownHostsFile, HostKeyAlias — as `ssh` itself would resolve them.
  * The spec's keys act like command-line options: a non-default value wins over the config file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
+import { describeBytes, readBoundedFile } from '../../bounded-read.js';
 import type { Spec } from '../../compiler/spec/schema.js';
 
 /** How to reach hosts: the spec's [cluster.ssh] without the inventory and the preflight waivers. */
@@ -44,12 +45,79 @@ const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
 
 type Computed = Record<string, string | string[]>;
 
+/** An ssh_config, known_hosts or key file is read up to this size (they are a few KiB). */
+export const SSH_FILE_LIMIT = 1024 * 1024;
+
+/**
+ * The client configuration cannot be used: its file is unreadable (a device, a FIFO, too large), or a
+ * ProxyJump chain comes back to a host it already passed (`cycle`, outermost first, the repeated host last).
+ */
+export class SshConfigError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+    readonly file: string,
+    readonly cycle?: string[],
+  ) {
+    super(message);
+    this.name = 'SshConfigError';
+  }
+}
+
+/** A file of the SSH client (config, known_hosts, key) as text, bounded; undefined when it does not exist. */
+export function readSshFile(path: string, what: string, limit = SSH_FILE_LIMIT): string | undefined {
+  const read = readBoundedFile(path, limit);
+  if (read.ok) return read.bytes.toString('utf8');
+  if (read.reason === 'missing') return undefined;
+  throw new SshConfigError(`${what} ${path} ${read.message}`, read.reason === 'too-large' ? `an SSH ${what} is read up to ${describeBytes(limit)}: is this the right file?` : `name a regular file (${what})`, path);
+}
+
 export class SshConfigResolver {
   private readonly parsed: ReturnType<typeof SSHConfig.parse> | undefined;
+  /** Why the config file cannot be used; every resolve() then throws it. */
+  readonly problem: SshConfigError | undefined;
+  readonly configFile: string;
 
   constructor(readonly settings: SshSettings) {
     const file = expandHome(settings.config || '~/.ssh/config');
-    this.parsed = existsSync(file) ? SSHConfig.parse(readFileSync(file, 'utf8')) : undefined;
+    this.configFile = file;
+    try {
+      const text = readSshFile(file, 'client config (cluster.ssh.config)');
+      this.parsed = text === undefined ? undefined : SSHConfig.parse(text);
+    } catch (e) {
+      if (!(e instanceof SshConfigError)) throw e;
+      this.problem = e;
+    }
+  }
+
+  /**
+   * The ProxyJump chain that reaching `destination` would follow, when it loops. ssh connects to the first
+   * jump host by that host's own ProxyJump (later hops go through the earlier ones), so the chain is
+   * destination → its first jump → that host's first jump → …; a host met twice makes it endless.
+   */
+  jumpCycle(destination: string): string[] | undefined {
+    const chain = [destination];
+    const seen = new Set<string>();
+    let next = this.resolve(destination).jumps[0];
+    while (next !== undefined) {
+      chain.push(next);
+      if (seen.has(next)) return chain;
+      seen.add(next);
+      next = this.resolve(next, true).jumps[0];
+    }
+    return undefined;
+  }
+
+  /** jumpCycle as the error every connection to `destination` would fail with. */
+  cycleError(destination: string): SshConfigError | undefined {
+    const cycle = this.jumpCycle(destination);
+    if (!cycle) return undefined;
+    return new SshConfigError(
+      `ProxyJump cycle reaching ${destination}: ${cycle.join(' → ')}`,
+      `a jump host is reached through its own ProxyJump: end the chain (ProxyJump none on ${cycle.at(-1)}) in ${this.configFile}${this.settings.jump ? ' or cluster.ssh.jump' : ''}`,
+      this.configFile,
+      cycle,
+    );
   }
 
   private compute(host: string): Computed {
@@ -59,6 +127,7 @@ export class SshConfigResolver {
 
   /** Resolves `user@host:port` forms too (as written in ProxyJump or the inventory). */
   resolve(destination: string, asJump = false): Endpoint {
+    if (this.problem) throw this.problem;
     let rest = destination;
     let explicitUser: string | undefined;
     let explicitPort: number | undefined;

@@ -5,7 +5,7 @@
  * into an error that says how to accept the key.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readSshFile } from './config.js';
 
 export interface KnownHostEntry {
   file: string;
@@ -37,8 +37,14 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   return out;
 }
 
+/** known_hosts of a large site runs to a few MiB; read bounded all the same (a FIFO or /dev/zero is refused). */
+const KNOWN_HOSTS_LIMIT = 64 * 1024 * 1024;
+
 export function readKnownHosts(files: string[]): KnownHostEntry[] {
-  return files.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
+  return files.flatMap((f) => {
+    const text = readSshFile(f, 'known_hosts file', KNOWN_HOSTS_LIMIT);
+    return text === undefined ? [] : parseKnownHosts(text, f);
+  });
 }
 
 /** The name OpenSSH looks up: `host`, or `[host]:port` when the port is not 22. */

@@ -7,13 +7,14 @@
  * backoff. Commands are bash scripts sent on the channel's stdin (`bash -s`), so nothing of them — secrets
  * included — appears on any command line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Client, type AuthMethod, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { defaultIdentityFiles, SshConfigResolver, type Endpoint, type SshSettings } from './config.js';
+import { defaultIdentityFiles, readSshFile, SshConfigError, SshConfigResolver, type Endpoint, type SshSettings } from './config.js';
 import { hostKeyProblem, readKnownHosts, verifyHostKey, type KnownHostEntry } from './known-hosts.js';
 
-export type SshFailureKind = 'hostkey' | 'unreachable' | 'auth' | 'timeout' | 'refused';
+/** `config`: the client configuration (cluster.ssh.config, known_hosts, a key file) cannot be used; `cycle`: a ProxyJump cycle. */
+export type SshFailureKind = 'hostkey' | 'unreachable' | 'auth' | 'timeout' | 'refused' | 'config' | 'cycle';
 
 export class SshError extends Error {
   constructor(
@@ -107,14 +108,26 @@ export class SshPool {
     const files = ep.identityFiles.length ? ep.identityFiles : defaultIdentityFiles();
     for (const f of files) {
       if (!existsSync(f)) continue;
-      methods.push({ type: 'publickey', username: ep.user, key: readFileSync(f) } as AuthMethod);
+      const key = readSshFile(f, 'key file');
+      if (key !== undefined) methods.push({ type: 'publickey', username: ep.user, key } as AuthMethod);
     }
     if (agent && !(ep.identitiesOnly && methods.length)) methods.unshift({ type: 'agent', username: ep.user, agent } as AuthMethod);
     return methods;
   }
 
   private async open(destination: string, hop: { via: string[] } | undefined, deadline: number, key: string): Promise<Client> {
-    const ep = this.resolver.resolve(destination, hop !== undefined);
+    let ep: Endpoint;
+    try {
+      ep = this.resolver.resolve(destination, hop !== undefined);
+      // The jump chain recurses below (this.client of the first hop): a cycle would never end.
+      if (!hop) {
+        const cycle = this.resolver.cycleError(destination);
+        if (cycle) throw cycle;
+      }
+    } catch (e) {
+      if (e instanceof SshConfigError) throw new SshError(destination, e.cycle ? 'cycle' : 'config', e.message, e.hint);
+      throw e;
+    }
     const jumps = hop?.via.length ? hop.via : ep.jumps;
     const started = Date.now();
     const timeoutS = this.settings.connect_timeout_s;
@@ -130,7 +143,7 @@ export class SshPool {
         const jump = jumpName ? await this.client(jumpName, deadline, { via: jumps.slice(0, -1) }).client : undefined;
         return await this.handshakes(() => this.handshake(ep, jump, jumpName, deadline, key));
       } catch (e) {
-        const err = e instanceof SshError ? e : new SshError(destination, 'unreachable', `${destination}: ${(e as Error).message}`, 'check that the node is up and sshd accepts connections');
+        const err = e instanceof SshError ? e : e instanceof SshConfigError ? new SshError(destination, 'config', e.message, e.hint) : new SshError(destination, 'unreachable', `${destination}: ${(e as Error).message}`, 'check that the node is up and sshd accepts connections');
         // sshd's MaxStartups drops handshakes at random under load: try again after a while.
         if (err.kind !== 'refused') throw err;
         refused = err;
