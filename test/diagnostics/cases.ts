@@ -155,6 +155,11 @@ export const multi = (o: { model?: string; nodes?: number; gpn?: number; trainer
     o.tail ?? '',
   ].join('\n');
 
+/** An absolute prime-rl checkout, which the ssh back end needs (RS1014). */
+export const SSH_DIR = '\n[run]\nprime_rl_dir = "/opt/prime-rl"\n';
+/** Two dense H100 nodes over SSH; `ssh` is the body of [cluster.ssh]. */
+export const sshSpec = (ssh: string, tail = '') => multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: `[cluster.ssh]\n${ssh}`, tail }).replace('"slurm"', '"ssh"') + SSH_DIR;
+
 export const TINY_MOE = 'PrimeIntellect/glm4-moe-tiny'; // 8 experts, 16 heads, 4 KV heads
 export const QWEN_MOE = 'Qwen/Qwen3-30B-A3B'; // 128 experts, 32 heads, 4 KV heads
 export const presetFile = (name: string) => path.join(PRESETS_DIR, `${name}.toml`);
@@ -333,11 +338,26 @@ const clusterRules: Case[] = [
   { name: 'RS1901 pool over-subscribed', spec: multi({ model: 'Qwen/Qwen3-0.6B', trainerNodes: 2 }).replace('nodes = 3', 'nodes = 2 #<'), code: 'RS1901', severity: 'error', path: 'cluster.nodes', message: 'inference 1 + trainer 2' },
   { name: 'RS1902 shared node GPUs over-subscribed', spec: shared({ trainer: 'gpus = 6 #<', inference: 'gpus = 4' }), code: 'RS1902', severity: 'error', path: 'trainer.gpus', message: '10 GPUs' },
   { name: 'RS1004 local backend on many nodes', spec: multi({ model: 'Qwen/Qwen3-0.6B' }).replace('backend = "slurm"', 'backend = "local" #<'), code: 'RS1004', severity: 'error', path: 'cluster.backend', message: '2 nodes' },
-  { name: 'RS1005 ssh host count mismatch', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = "gpu-[1-3]" #<' }).replace('"slurm"', '"ssh"'), code: 'RS1005', severity: 'error', message: '3 hosts but the default pool has 2 nodes' },
-  { name: 'RS1005 ssh host named twice', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = ["a", "a"] #<' }).replace('"slurm"', '"ssh"'), code: 'RS1005', severity: 'error', message: 'twice' },
-  { name: 'RS1005 ssh without hosts', spec: multi({ model: 'Qwen/Qwen3-0.6B' }).replace('backend = "slurm"', 'backend = "ssh"'), code: 'RS1005', severity: 'error', line: 1, col: 2, path: 'cluster.ssh.hosts' },
-  { name: 'RS1006 bad hostlist', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = "gpu-[1-" #<' }).replace('"slurm"', '"ssh"'), code: 'RS1006', severity: 'error', message: 'unmatched "["' },
-  { name: 'RS1006 backwards hostlist range', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = "gpu-[9-2]" #<' }).replace('"slurm"', '"ssh"'), code: 'RS1006', severity: 'error', message: 'backwards' },
+  { name: 'RS1005 ssh host count mismatch', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = "gpu-[1-3]" #<' }).replace('"slurm"', '"ssh"') + SSH_DIR, code: 'RS1005', severity: 'error', message: '3 hosts but the default pool has 2 nodes' },
+  { name: 'RS1005 ssh host named twice', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = ["a", "a"] #<' }).replace('"slurm"', '"ssh"') + SSH_DIR, code: 'RS1005', severity: 'error', message: 'twice' },
+  { name: 'RS1005 ssh without hosts', spec: multi({ model: 'Qwen/Qwen3-0.6B' }).replace('backend = "slurm"', 'backend = "ssh"') + SSH_DIR, code: 'RS1005', severity: 'error', line: 1, col: 2, path: 'cluster.ssh.hosts' },
+  { name: 'RS1006 bad hostlist', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = "gpu-[1-" #<' }).replace('"slurm"', '"ssh"') + SSH_DIR, code: 'RS1006', severity: 'error', message: 'unmatched "["' },
+  { name: 'RS1006 backwards hostlist range', spec: multi({ model: 'Qwen/Qwen3-0.6B', nodes: 2, cluster: '[cluster.ssh]\nhosts = "gpu-[9-2]" #<' }).replace('"slurm"', '"ssh"') + SSH_DIR, code: 'RS1006', severity: 'error', message: 'backwards' },
+  // issue 11: host names were not checked ("a\nb" became two lines of the hosts file, "" was a node).
+  { name: 'RS1013 ssh host with a newline', spec: sshSpec('hosts = ["gpu-1", "a\\nb"] #<'), code: 'RS1013', severity: 'error', col: 19, path: 'cluster.ssh.hosts[1]', hint: 'no white space' },
+  { name: 'RS1013 empty ssh host', spec: sshSpec('hosts = ["gpu-1", ""] #<'), code: 'RS1013', severity: 'error', col: 19, path: 'cluster.ssh.hosts[1]', message: 'empty' },
+  { name: 'RS1013 ssh host taken as an option', spec: sshSpec('hosts = "-x,gpu-2" #<'), code: 'RS1013', severity: 'error', path: 'cluster.ssh.hosts', message: 'starts with "-"' },
+  {
+    name: 'RS1013 per-pool ssh host with a space',
+    spec: sshSpec('hosts = "gpu-[1-2]"', '[cluster.pools.cpu]\nnodes = 1\ngpus_per_node = 0\nssh = { hosts = ["cpu 1"] } #<\n[sandboxes]\nprovider = "docker"\npool = "cpu"\nnodes = 1'),
+    code: 'RS1013',
+    severity: 'error',
+    col: 18,
+    path: 'cluster.pools.cpu.ssh.hosts[0]',
+  },
+  // issue 11: a relative prime_rl_dir was ~/<dir> to the ssh preflight but /<dir> to node.sh (started in /).
+  { name: 'RS1014 relative prime_rl_dir on ssh', spec: sshSpec('hosts = "gpu-[1-2]"').replace(SSH_DIR, '\n[run]\nprime_rl_dir = "prime-rl" #<\n'), code: 'RS1014', severity: 'error', path: 'run.prime_rl_dir', hint: 'absolute path' },
+  { name: 'RS1014 prime_rl_dir with ~', spec: tiny({ tail: '[run]\nprime_rl_dir = "~/prime-rl" #<' }), code: 'RS1014', severity: 'error', path: 'run.prime_rl_dir', hint: '/home/<user>/prime-rl' },
   { name: 'RS1010 Slurm partition injection', spec: multi({ model: 'Qwen/Qwen3-0.6B', cluster: '[cluster.slurm]\npartition = "gpu\\n#SBATCH --x" #<' }), code: 'RS1010', severity: 'error', path: 'cluster.slurm.partition' },
   { name: 'RS1010 extra_sbatch with #SBATCH', spec: multi({ model: 'Qwen/Qwen3-0.6B', cluster: '[cluster.slurm]\nextra_sbatch = ["#SBATCH --exclusive"] #<' }), code: 'RS1010', severity: 'error', col: 17, path: 'cluster.slurm.extra_sbatch[0]' },
   { name: 'RS1010 bad Slurm time', spec: multi({ model: 'Qwen/Qwen3-0.6B', cluster: '[cluster.slurm]\ntime = "1 day" #<' }), code: 'RS1010', severity: 'error', path: 'cluster.slurm.time' },

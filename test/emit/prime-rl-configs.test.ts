@@ -411,6 +411,8 @@ describe('no secrets and no host names', () => {
       const ssh = specFile(`${BASE_MULTINODE}
 [cluster.ssh]
 hosts = "gpu-host-[01-04]"
+[run]
+prime_rl_dir = "/opt/prime-rl"
 [secrets]
 WANDB_API_KEY = ["trainer", "orchestrator"]
 HF_TOKEN = ["trainer", "inference"]

@@ -22,6 +22,7 @@ export const RULES: readonly Rule[] = [
   cluster.poolsNotOversubscribed,
   cluster.localBackendIsOneNode,
   cluster.sshHostsMatchNodes,
+  cluster.primeRlDirUsable,
   cluster.slurmValuesSafe,
   cluster.signalBeforeTimeLimit,
   cluster.portsInRange,

@@ -122,6 +122,13 @@ export const sshHostsMatchNodes: Rule = (ctx) => {
       out.push(report(ctx, 'RS1006', path, { message: `${path}: ${hosts.error} (at column ${hosts.column} of the expression)`, hint: 'hostlist syntax: gpu-[001-064], a[1-3],b7' }));
       return;
     }
+    // A host becomes a line of the hosts file and an ssh destination: "a\nb" would be two nodes, "-oX" an option.
+    const bad = hosts.map((h, i) => ({ h, i })).filter(({ h }) => !SSH_HOST.test(h));
+    for (const { h, i } of bad.slice(0, 3)) {
+      const at = Array.isArray(value) ? `${path}[${i}]` : path;
+      out.push(report(ctx, 'RS1013', at, { message: `${at}${Array.isArray(value) ? '' : ` (host ${i + 1})`} = ${JSON.stringify(h)} is not a host name${h === '' ? ' (it is empty)' : /^-/.test(h) ? ' (it starts with "-", which ssh would take as an option)' : /\s/.test(h) ? ' (it contains white space)' : ''}`, hint: SSH_HOST_HINT }));
+    }
+    if (bad.length) return;
     const duplicates = hosts.filter((h, i) => hosts.indexOf(h) !== i);
     if (duplicates.length) out.push(report(ctx, 'RS1005', path, { message: `${path} names ${duplicates[0]} twice`, hint: 'each node is one host' }));
     if (hosts.length !== nodes) {
@@ -131,6 +138,31 @@ export const sshHostsMatchNodes: Rule = (ctx) => {
   check('cluster.ssh.hosts', ctx.spec.cluster.ssh.hosts, ctx.spec.cluster.nodes, 'the default pool');
   for (const [name, pool] of Object.entries(ctx.spec.cluster.pools)) check(joinPath(['cluster', 'pools', name, 'ssh', 'hosts']), pool.ssh?.hosts, pool.nodes, `pool ${name}`);
   return out;
+};
+
+/** An inventory entry: a host name, a ~/.ssh/config alias or an IP address ([…] for IPv6), optionally user@ and :port. */
+const SSH_HOST = /^(?:[A-Za-z0-9_][A-Za-z0-9._-]*@)?(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const SSH_HOST_HINT = 'a host name, an alias of the ssh config or an IP address ([fe80::1] for IPv6), optionally user@ and :port; no white space, control characters or quotes, not empty, not starting with "-"';
+
+/**
+ * run.prime_rl_dir on the ssh back end: a relative path has no one meaning there (preflight, run by ssh in
+ * the login directory, looked in ~/<dir>; node.sh, started in /, in /<dir>), so it must be absolute. A "~"
+ * is never expanded (the path is quoted) on any back end.
+ */
+export const primeRlDirUsable: Rule = (ctx) => {
+  const dir = ctx.spec.run.prime_rl_dir;
+  if (dir.startsWith('~')) {
+    return [report(ctx, 'RS1014', 'run.prime_rl_dir', { message: `run.prime_rl_dir = ${JSON.stringify(dir)}: "~" is not expanded, the path would be taken literally`, hint: `write the absolute path, e.g. "/home/<user>${dir.slice(1).replace(/^[^/]*/, '')}"` })];
+  }
+  if (ctx.spec.cluster.backend === 'ssh' && !dir.startsWith('/')) {
+    return [
+      report(ctx, 'RS1014', 'run.prime_rl_dir', {
+        message: `run.prime_rl_dir = ${JSON.stringify(dir)} is relative, which on the ssh back end means no one place (the preflight would look in the login directory of each node, node.sh in /)`,
+        hint: `give the absolute path of the checkout on the nodes, e.g. run.prime_rl_dir = "/home/<user>/${dir.replace(/^\.\//, '') || 'prime-rl'}"`,
+      }),
+    ];
+  }
+  return [];
 };
 
 /** #SBATCH lines are read by sbatch, not a shell: such values are checked against strict patterns instead of quoted. */
