@@ -198,7 +198,7 @@ function memoryLines(plan: LaunchPlan, style: Style): string[] {
       'inference GPU',
       `${n(i.weights_gib + i.overhead_gib)} / ${n(i.budget_gib)} GiB`,
       bar(i.weights_gib + i.overhead_gib, i.budget_gib, style),
-      `weights ${n(i.weights_gib)} · engine ${n(i.overhead_gib)}; the rest, ${n(i.kv_cache_gib)}, is KV cache (${(i.kv_bytes_per_token_per_gpu / 1024).toFixed(1)} KiB/token/GPU)`,
+      `weights ${n(i.weights_gib)} · activation peak ${n(i.activation_gib.peak)} · non-torch ${n(i.non_torch_gib)} (vLLM ${i.vllm_version}, ${i.max_num_seqs} seqs, ${i.max_num_batched_tokens} batched tokens); the rest, ${n(i.kv_cache_gib)}, is KV cache (${(i.kv_bytes_per_token_per_gpu / 1024).toFixed(1)} KiB/token/GPU${i.kv_cache_dtype === 'fp8' ? ', fp8' : ''}); outside the budget ${n(i.outside_budget_gib.total)} of ${n(i.outside_budget_gib.headroom)}`,
     ]);
     rows.push([
       'KV per replica',

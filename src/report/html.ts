@@ -294,13 +294,14 @@ function memorySection(plan: LaunchPlan): string {
         'inference GPU',
         [
           { label: 'weights', value: i.weights_gib },
-          { label: 'engine', value: i.overhead_gib },
+          { label: 'activation peak', value: i.activation_gib.peak },
+          { label: 'non-torch', value: i.non_torch_gib },
           { label: 'KV cache', value: i.kv_cache_gib },
         ],
         used,
         gpuMemory,
         `weights ${gibText(i.weights_gib)} + engine ${gibText(i.overhead_gib)} + KV ${gibText(i.kv_cache_gib)} = ${gibText(i.budget_gib)} / ${gibText(gpuMemory)} GiB`,
-        `vLLM takes gpu_memory_utilization of the GPU (${gibText(i.budget_gib)} GiB) and gives the KV cache what weights and engine leave; ${(i.kv_bytes_per_token_per_gpu / 1024).toFixed(1)} KiB per token per GPU`,
+        `vLLM ${i.vllm_version} takes gpu_memory_utilization of the GPU (${gibText(i.budget_gib)} GiB) and gives the KV cache what weights, its profile's activation peak (${i.max_num_seqs} seqs, ${i.max_num_batched_tokens} batched tokens) and non-torch memory leave; ${(i.kv_bytes_per_token_per_gpu / 1024).toFixed(1)} KiB per token per GPU; CUDA graphs, context and sampler warm-up (${gibText(i.outside_budget_gib.total)} GiB) live outside the budget`,
       ),
     );
     out.push(

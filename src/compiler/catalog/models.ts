@@ -39,6 +39,10 @@ export interface ModelArchitecture {
    * (Qwen3 -2507 releases: 262144). Keys are HF ids as listed in `hfIds`.
    */
   maxPositionsByHfId?: Readonly<Record<string, number>>;
+  /** Multi-head latent attention (DeepSeek-V2/V3): vLLM caches one latent of kv_lora_rank + qk_rope_head_dim per layer. */
+  mla?: { kvLoraRank: number; qkRopeHeadDim: number };
+  /** Sliding-window attention on `layers` of the layers (`[model.architecture]`; gemma-2/3, gpt-oss). */
+  slidingWindow?: { window: number; layers: number };
   /** Where the numbers come from. */
   source: string;
 }

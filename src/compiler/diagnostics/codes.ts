@@ -117,6 +117,9 @@ export const CODES = {
   RS2007: { severity: 'info', title: 'memory estimate extrapolated' },
   RS2008: { severity: 'error', title: 'sandbox fleet node over capacity' },
   RS2009: { severity: 'warning', title: 'memory nearly full' },
+  RS2010: { severity: 'warning', title: 'trainer fits on the estimate but not on its upper bound' },
+  RS2011: { severity: 'warning', title: 'vLLM start-up memory outside gpu_memory_utilization does not fit' },
+  RS2012: { severity: 'error', title: 'unreadable vLLM version' },
 
   RS2501: { severity: 'error', title: 'unknown key in a prime-rl extra table' },
   RS2502: { severity: 'error', title: 'extra table overrides a key the spec sets' },

@@ -14,7 +14,7 @@ import { boxDemand, slotsPerNode, systemReserve } from '../plan/sandbox-capacity
 import type { LaunchPlan } from '../plan/types.js';
 import type { Spec } from '../spec/schema.js';
 import { estimateDisk, estimateHostMemory, type HostMemoryEstimate } from './host.js';
-import { estimateInferenceMemory, type InferenceMemoryEstimate } from './inference.js';
+import { DEFAULT_VLLM_VERSION, estimateInferenceMemory, parseVllmVersion, type InferenceMemoryEstimate } from './inference.js';
 import { estimateTrainerMemory, type TrainerMemoryEstimate, type TrainerMemoryInput } from './trainer.js';
 
 /** Outside what max_memory_reserved() sees: the CUDA context, and NCCL's own buffers when there are peers. */
@@ -36,9 +36,19 @@ export interface MemoryReport {
     host_breakdown_gib: Record<string, number>;
   };
   inference: {
+    vllm_version: string;
+    max_num_seqs: number;
+    max_num_batched_tokens: number;
+    kv_cache_dtype: string;
     weights_gib: number;
+    /** activation peak + non-torch memory */
     overhead_gib: number;
+    activation_gib: { sampler: number; forward: number; moe_workspace: number; peak: number };
+    non_torch_gib: number;
+    outside_budget_gib: { cuda_context: number; cuda_graphs: number; sampler_warmup: number; total: number; headroom: number };
     kv_cache_gib: number;
+    block_size: number;
+    kv_blocks_per_engine: number;
     budget_gib: number;
     kv_bytes_per_token_per_gpu: number;
     kv_tokens_per_replica: number;
@@ -161,6 +171,9 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
   }
 
   // --- inference
+  if (!parseVllmVersion(spec.inference.vllm_version)) {
+    say('RS2012', 'inference.vllm_version', `inference.vllm_version = "${spec.inference.vllm_version}" is not a vLLM version`, `write it as major.minor[.patch], e.g. "${DEFAULT_VLLM_VERSION}" (what prime-rl 559b447 locks)`);
+  }
   const inference = inferenceEstimate(spec, derived);
   let inferenceReport: MemoryReport['inference'] = null;
   if (inference) {
@@ -172,7 +185,7 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
         'RS2004',
         'inference.tp',
         estimate.kvCacheGib <= 0
-          ? `vLLM weights (${gib(estimate.weightsGib)}) and overhead (${gib(estimate.overheadGib)}) exceed the ${gib(estimate.budgetGib)} budget per GPU (gpu_memory_utilization × ${gib(pool.gpu!.memoryGib)})`
+          ? `vLLM weights (${gib(estimate.weightsGib)}), activation peak (${gib(estimate.activation.peakGib)}) and non-torch memory (${gib(estimate.nonTorchGib)}) exceed the ${gib(estimate.budgetGib)} budget per GPU (gpu_memory_utilization × ${gib(pool.gpu!.memoryGib)})`
           : `the KV cache of a replica holds ${estimate.kvTokensPerReplica} tokens, less than one sequence of max_model_len = ${derived.maxModelLen}`,
         fixes.length ? `fits with ${fixes.join('; or ')}` : 'use a larger GPU or a smaller max_model_len',
       );
@@ -187,10 +200,40 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
         `max_inflight ≤ ${inflightFits}${derived.inference.mode === 'nodes' ? `, or inference.nodes = ${nodesNeeded}` : ''}, or a lower orchestrator.mean_rollout_tokens if rollouts are shorter`,
       );
     }
+    const outside = estimate.outsideBudget;
+    if (estimate.kvCacheGib > 0 && outside.totalGib > outside.headroomGib) {
+      const gmuFits = Math.floor((1 - outside.totalGib / pool.gpu!.memoryGib) * 100) / 100;
+      say(
+        'RS2011',
+        'inference.gpu_memory_utilization',
+        `vLLM keeps ${gib(outside.totalGib)} per GPU outside its budget (CUDA context ${gib(outside.cudaContextGib)}, CUDA graphs ~${gib(outside.cudaGraphsGib)}, sampler warm-up ${gib(outside.samplerWarmupGib)}), more than the ${gib(outside.headroomGib)} that gpu_memory_utilization = ${spec.inference.gpu_memory_utilization} leaves: start-up may run out of memory after the KV cache is allocated`,
+        `gpu_memory_utilization ≤ ${gmuFits}${estimate.maxNumSeqs > 256 ? ', or a smaller inference.max_num_seqs' : ''}`,
+      );
+    }
     inferenceReport = {
+      vllm_version: estimate.vllmVersion,
+      max_num_seqs: estimate.maxNumSeqs,
+      max_num_batched_tokens: estimate.maxNumBatchedTokens,
+      kv_cache_dtype: estimate.kvCacheDtype,
       weights_gib: round(estimate.weightsGib),
       overhead_gib: round(estimate.overheadGib),
+      activation_gib: {
+        sampler: round(estimate.activation.samplerGib),
+        forward: round(estimate.activation.forwardGib),
+        moe_workspace: round(estimate.activation.moeWorkspaceGib),
+        peak: round(estimate.activation.peakGib),
+      },
+      non_torch_gib: round(estimate.nonTorchGib),
+      outside_budget_gib: {
+        cuda_context: round(outside.cudaContextGib),
+        cuda_graphs: round(outside.cudaGraphsGib),
+        sampler_warmup: round(outside.samplerWarmupGib),
+        total: round(outside.totalGib),
+        headroom: round(outside.headroomGib),
+      },
       kv_cache_gib: round(estimate.kvCacheGib),
+      block_size: estimate.blockSize,
+      kv_blocks_per_engine: estimate.kvBlocksPerEngine,
       budget_gib: round(estimate.budgetGib),
       kv_bytes_per_token_per_gpu: estimate.kvBytesPerTokenPerGpu,
       kv_tokens_per_replica: estimate.kvTokensPerReplica,
@@ -288,6 +331,9 @@ export function inferenceEstimate(spec: Spec, derived: Derived): { estimate: Inf
     gpuMemoryUtilization: spec.inference.gpu_memory_utilization,
     maxModelLen: derived.maxModelLen,
     maxNumSeqs: spec.inference.max_num_seqs,
+    maxNumBatchedTokens: spec.inference.max_num_batched_tokens,
+    kvCacheDtype: spec.inference.kv_cache_dtype,
+    vllmVersion: spec.inference.vllm_version,
     replicas: layout.replicas,
     enginesPerReplica: dpGroup,
     maxInflight: spec.orchestrator.max_inflight,

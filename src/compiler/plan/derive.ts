@@ -166,6 +166,10 @@ export function architectureFromSpec(a: ArchitectureSpec, id: string): ModelArch
     maxPositions: a.max_position_embeddings ?? Number.MAX_SAFE_INTEGER,
     attentionBias: a.attention_bias ?? false,
     qkNorm: a.qk_norm ?? false,
+    ...(a.kv_lora_rank ? { mla: { kvLoraRank: a.kv_lora_rank, qkRopeHeadDim: a.qk_rope_head_dim ?? 0 } } : {}),
+    ...(a.sliding_window
+      ? { slidingWindow: { window: a.sliding_window, layers: a.layer_types ? a.layer_types.filter((t) => t === 'sliding_attention').length : a.num_hidden_layers } }
+      : {}),
     source: 'inline [model.architecture]',
   };
 }

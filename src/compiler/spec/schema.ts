@@ -125,6 +125,14 @@ export const Architecture = Table(
     max_position_embeddings: Type.Optional(Int(1, 'longest supported sequence')),
     attention_bias: Type.Optional(Type.Boolean({ description: 'q/k/v projections have biases' })),
     qk_norm: Type.Optional(Type.Boolean({ description: 'per-head RMSNorm on q and k (Qwen3)' })),
+    kv_lora_rank: Type.Optional(Int(1, 'MLA latent width (DeepSeek-V2/V3): vLLM caches kv_lora_rank + qk_rope_head_dim per layer')),
+    qk_rope_head_dim: Type.Optional(Int(0, 'MLA rotary key width, cached next to the latent')),
+    sliding_window: Type.Optional(Int(1, 'sliding-window attention span in tokens')),
+    layer_types: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('full_attention'), Type.Literal('sliding_attention')]), {
+        description: 'attention type per layer (hybrid models); without it sliding_window applies to every layer',
+      }),
+    ),
   },
   'architecture of a model not in the catalogue (Hugging Face config.json names)',
 );
@@ -228,7 +236,10 @@ export const SpecSchema = Type.Object(
         weights_dtype: Enum(['bf16', 'fp8'] as const, 'dtype of the served weights', 'bf16'),
         gpu_memory_utilization: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.9, description: 'fraction of GPU memory vLLM may use' }),
         max_model_len: Type.Optional(Int(1, 'longest request; default: model.seq_len')),
-        max_num_seqs: Int(0, 'concurrent sequences per engine; 0 = vLLM default', { default: 0 }),
+        max_num_seqs: Int(0, 'concurrent sequences per engine; 0 = vLLM default (1024 on >= 70 GiB GPUs but A100, else 256); sets the sampler part of vLLM\'s profile', { default: 0 }),
+        max_num_batched_tokens: Int(0, 'tokens per engine step (chunked prefill); 0 = vLLM default (8192 on >= 70 GiB GPUs but A100, else 2048)', { default: 0 }),
+        kv_cache_dtype: Enum(['auto', 'fp8'] as const, 'KV-cache dtype; fp8 holds twice the tokens', 'auto'),
+        vllm_version: Str('vLLM version the engines run, for its memory accounting; default: the version the pinned prime-rl revision (559b447) locks', { default: '0.26.0' }),
         port: Type.Integer({ minimum: 1, maximum: 65535, default: 8000, description: 'router port (before ports.base)' }),
         router_policy: Enum(['consistent_hash', 'round_robin'] as const, 'vllm-router policy', 'consistent_hash'),
         env: EnvTable('inference engines and the router'),

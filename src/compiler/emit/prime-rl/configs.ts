@@ -331,6 +331,8 @@ function inferenceConfig(spec: Spec, derived: Derived, ports: Ports): ConfigTabl
   c.set('vllm.gpu_memory_utilization', i.gpu_memory_utilization, 'inference.gpu_memory_utilization');
   c.set('vllm.max_model_len', derived.maxModelLen, 'inference.max_model_len (default: model.seq_len)');
   if (i.max_num_seqs > 0) c.set('vllm.max_num_seqs', i.max_num_seqs, 'inference.max_num_seqs (passed through to vLLM)');
+  if (i.max_num_batched_tokens > 0) c.set('vllm.max_num_batched_tokens', i.max_num_batched_tokens, 'inference.max_num_batched_tokens (passed through to vLLM)');
+  if (i.kv_cache_dtype !== 'auto') c.set('vllm.kv_cache_dtype', i.kv_cache_dtype, 'inference.kv_cache_dtype (passed through to vLLM)');
   c.set('vllm.enable_expert_parallel', i.expert_parallel, 'inference.expert_parallel');
   if (i.weights_dtype === 'fp8') c.set('vllm.quantization', 'fp8', 'inference.weights_dtype');
   if (lora > 0) {
