@@ -2,7 +2,7 @@
  * The compiler's front door: spec path → resolved spec → checked → LaunchPlan. Each phase's diagnostics are
  * kept; a phase with errors stops the pipeline so later phases only ever see input they can trust.
  */
-import { checkSpec } from './check/check.js';
+import { checkPlan, checkSpec } from './check/check.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { derive, type Derived } from './plan/derive.js';
 import { estimateMemory } from './memory/report.js';
@@ -28,6 +28,10 @@ export function planSpec(specPath: string, options: PlanOptions = {}): PlanResul
   const diagnostics = sortDiagnostics([...result.diagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]);
   if (hasErrors(diagnostics)) return { ok: false, diagnostics, sources: resolved.sources, resolved };
   const plan = assemblePlan(resolved, derived, diagnostics);
+  const planProblems = checkPlan({ spec: resolved.spec, provenance: resolved.provenance, derived }, plan);
+  // A plan whose processes cannot start (ports taken twice, an environment beyond execve's limit) is a spec error.
+  if (hasErrors(planProblems)) return { ok: false, diagnostics: sortDiagnostics([...diagnostics, ...planProblems]), sources: resolved.sources, resolved };
+  diagnostics.push(...planProblems);
   const memory = estimateMemory({ spec: resolved.spec, derived, provenance: resolved.provenance }, plan);
   if (memory.report) plan.memory = memory.report;
   const all = sortDiagnostics([...diagnostics, ...memory.diagnostics]);

@@ -443,6 +443,20 @@ const sets: Case[] = [
   { name: '--set of a value that a rule rejects is located at the --set', spec: tiny(), sets: ['run.max_steps=3', 'trainer.cp=3'], code: 'RS1201', severity: 'error', line: 2, col: 12, path: 'trainer.cp' },
 ];
 
+// issue 11: ports were never compared (they planned fine and failed at start); env values beyond the OS
+// argument limit planned fine, then every process exited 126.
+const bigEnv = (n: number, chars: number, marked: string, markedChars: number) =>
+  tiny({ tail: ['[env]', `${marked} = "${'y'.repeat(markedChars)}" #<`, ...Array.from({ length: n }, (_, i) => `V${i} = "${'x'.repeat(chars)}"`)].join('\n') });
+
+const processes: Case[] = [
+  { name: 'RS1903 weights.port on the orchestrator\'s rollout port', spec: tiny({ tail: '[weights]\nport = 5555 #<' }), code: 'RS1903', severity: 'error', path: 'weights.port', message: 'both 5555 on node 0' },
+  { name: 'RS1903 inference.port on an env server\'s port', spec: tiny({ inference: 'port = 5000 #<' }), code: 'RS1903', severity: 'error', path: 'inference.port', message: /router's router port \(inference\.port\) and .*'s env server port \(5000 \+ 0 \+ ports\.base\) are both 5000 on node 0/, hint: 'move inference.port' },
+  { name: 'RS1903 weights.port on the torch rendezvous port of the same process', spec: tiny({ tail: '[weights]\nport = 29500 #<' }), code: 'RS1903', severity: 'error', path: 'weights.port', message: 'and its NCCL weight broadcast port' },
+  { name: 'RS1806 one [env] value beyond MAX_ARG_STRLEN', spec: tiny({ tail: `[env]\nBIG = "${'€'.repeat(44_000)}" #<` }), code: 'RS1806', severity: 'error', path: 'env.BIG', message: 'MAX_ARG_STRLEN' },
+  { name: 'RS1806 a role env value beyond MAX_ARG_STRLEN', spec: tiny({ trainer: `env = { BIG = "${'€'.repeat(44_000)}" } #<` }), code: 'RS1806', severity: 'error', col: 15, path: 'trainer.env.BIG' },
+  { name: 'RS1806 [env] values beyond ARG_MAX in all', spec: bigEnv(32, 60_000, 'LARGEST', 64_000), code: 'RS1806', severity: 'error', path: 'env.LARGEST', message: 'ARG_MAX' },
+];
+
 export const groups: [string, Case[]][] = [
   ['TOML syntax', syntax],
   ['reading files', reading],
@@ -459,6 +473,7 @@ export const groups: [string, Case[]][] = [
   ['weight transfer', weights],
   ['environments and sandboxes', environments],
   ['env vars and secrets', envVars],
+  ['processes: ports and environment size', processes],
   ['composition', composition],
   ['--set', sets],
 ];

@@ -3,6 +3,7 @@
  * runs). Each rule is a small named function returning diagnostics; none throws.
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { LaunchPlan } from '../plan/types.js';
 import type { Rule, RuleContext } from './context.js';
 import * as cluster from './rules/cluster.js';
 import * as envVars from './rules/env-vars.js';
@@ -12,6 +13,7 @@ import * as inference from './rules/inference.js';
 import * as model from './rules/model.js';
 import * as orchestrator from './rules/orchestrator.js';
 import * as primeRl from './rules/prime-rl.js';
+import * as processes from './rules/processes.js';
 import * as trainer from './rules/trainer.js';
 
 export const RULES: readonly Rule[] = [
@@ -54,4 +56,11 @@ export const RULES: readonly Rule[] = [
 
 export function checkSpec(ctx: RuleContext): Diagnostic[] {
   return RULES.flatMap((rule) => rule(ctx));
+}
+
+/** Rules on the assembled plan (what each process binds and is started with), run once placement succeeded. */
+export const PLAN_RULES: readonly processes.PlanRule[] = [processes.portsDistinctPerNode, processes.environmentWithinArgLimit];
+
+export function checkPlan(ctx: RuleContext, plan: LaunchPlan): Diagnostic[] {
+  return PLAN_RULES.flatMap((rule) => rule(ctx, plan));
 }
