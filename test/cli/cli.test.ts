@@ -148,6 +148,25 @@ describe('launch-time problems with the spec point at the key', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/run\.toml:3:11 error RS4108 preflight checks nodes over SSH; this spec's cluster.backend is "slurm"/);
   });
+
+  it('a ProxyJump cycle in the ssh config is RS4109 naming the loop, not a stack overflow (issue 11)', () => {
+    const dir = workspace({
+      'ssh_config': 'Host node*\n  ProxyJump gw1\nHost gw1\n  ProxyJump gw2\nHost gw2\n  ProxyJump gw1\n',
+      'run.toml': `extends = "tiny"\n[run]\nprime_rl_dir = "/opt/prime-rl"\n[cluster]\nbackend = "ssh"\n[cluster.ssh]\nhosts = ["node1"]\nconfig = "ssh_config"\nconnect_timeout_s = 2\n`,
+    });
+    const r = rlstack(['preflight', 'run.toml'], dir);
+    expect(r.stderr).toMatch(/^ssh_config error RS4109 ProxyJump cycle reaching node1: node1 → gw1 → gw2 → gw1/m);
+    expect(r.stderr).not.toMatch(/RangeError|call stack|RS9001|\n\s+at /);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).not.toContain('preflight on');
+  });
+
+  it('cluster.ssh.config = "/dev/zero" is RS4110, read no further (issue 11)', () => {
+    const dir = workspace({ 'run.toml': `extends = "tiny"\n[run]\nprime_rl_dir = "/opt/prime-rl"\n[cluster]\nbackend = "ssh"\n[cluster.ssh]\nhosts = ["node1"]\nconfig = "/dev/zero"\n` });
+    const r = rlstack(['preflight', 'run.toml'], dir);
+    expect(r.stderr).toMatch(/^\/dev\/zero error RS4110 client config \(cluster\.ssh\.config\) \/dev\/zero is a character device/m);
+    expect(r.code).not.toBe(0);
+  });
 });
 
 describe('in a pipeline (issue 13)', () => {
