@@ -155,7 +155,8 @@ describe('launch-time problems with the spec point at the key', () => {
       'run.toml': `extends = "tiny"\n[run]\nprime_rl_dir = "/opt/prime-rl"\n[cluster]\nbackend = "ssh"\n[cluster.ssh]\nhosts = ["node1"]\nconfig = "ssh_config"\nconnect_timeout_s = 2\n`,
     });
     const r = rlstack(['preflight', 'run.toml'], dir);
-    expect(r.stderr).toMatch(/^ssh_config error RS4109 ProxyJump cycle reaching node1: node1 → gw1 → gw2 → gw1/m);
+    expect(r.stderr).toMatch(/^ssh_config:6:1 error RS4109 ProxyJump cycle reaching node1: node1 → gw1 → gw2 → gw1/m);
+    expect(r.stderr).toContain('hint: a jump host is reached through its own ProxyJump: end the chain (ProxyJump none for gw2)');
     expect(r.stderr).not.toMatch(/RangeError|call stack|RS9001|\n\s+at /);
     expect(r.code).not.toBe(0);
     expect(r.stdout).not.toContain('preflight on');

@@ -154,6 +154,8 @@ describe('hostile client configuration (issue 11)', () => {
     expect(ds.map((d) => d.code)).toEqual(['RS4109', 'RS4109']);
     expect(ds[0]!.message).toContain('gw-a → gw-b → gw-a');
     expect(ds[1]!.message).toContain('self → self');
+    // Each at the ProxyJump that closes its loop: gw-b's (line 6), self's (line 8).
+    expect(ds.map((d) => d.line)).toEqual([6, 8]);
     for (const d of ds) {
       expect(d.file).toBe(config);
       expect(d.hint).toMatch(/ProxyJump none/);

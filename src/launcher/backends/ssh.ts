@@ -61,7 +61,8 @@ export function sshConfigProblems(resolver: SshConfigResolver, hosts: string[]):
     const loop = cycle.cycle!.slice(cycle.cycle!.indexOf(cycle.cycle!.at(-1)!)).join(' → ');
     if (seen.has(loop)) continue;
     seen.add(loop);
-    out.push(fileLevel(diagnostic('RS4109', { message: `${cycle.message} (the loop ${loop} never ends)`, at: { file: cycle.file, line: 0, column: 0 }, hint: cycle.hint })));
+    const d = diagnostic('RS4109', { message: `${cycle.message} (the loop ${loop} never ends)`, at: { file: cycle.file, line: cycle.line ?? 0, column: 1 }, hint: cycle.hint });
+    out.push(cycle.line === undefined ? fileLevel(d) : d);
   }
   return out;
 }

@@ -58,6 +58,8 @@ export class SshConfigError extends Error {
     readonly hint: string,
     readonly file: string,
     readonly cycle?: string[],
+    /** The line to show in `file` (the ProxyJump closing a cycle), when known. */
+    readonly line?: number,
   ) {
     super(message);
     this.name = 'SshConfigError';
@@ -74,6 +76,7 @@ export function readSshFile(path: string, what: string, limit = SSH_FILE_LIMIT):
 
 export class SshConfigResolver {
   private readonly parsed: ReturnType<typeof SSHConfig.parse> | undefined;
+  private readonly text: string | undefined;
   /** Why the config file cannot be used; every resolve() then throws it. */
   readonly problem: SshConfigError | undefined;
   readonly configFile: string;
@@ -83,6 +86,7 @@ export class SshConfigResolver {
     this.configFile = file;
     try {
       const text = readSshFile(file, 'client config (cluster.ssh.config)');
+      this.text = text;
       this.parsed = text === undefined ? undefined : SSHConfig.parse(text);
     } catch (e) {
       if (!(e instanceof SshConfigError)) throw e;
@@ -112,12 +116,39 @@ export class SshConfigResolver {
   cycleError(destination: string): SshConfigError | undefined {
     const cycle = this.jumpCycle(destination);
     if (!cycle) return undefined;
+    // The edge that closes the loop is a jump host's own ProxyJump, which only the config file sets.
+    const closing = cycle.at(-2)!;
     return new SshConfigError(
       `ProxyJump cycle reaching ${destination}: ${cycle.join(' → ')}`,
-      `a jump host is reached through its own ProxyJump: end the chain (ProxyJump none on ${cycle.at(-1)}) in ${this.configFile}${this.settings.jump ? ' or cluster.ssh.jump' : ''}`,
+      `a jump host is reached through its own ProxyJump: end the chain (ProxyJump none for ${closing}) in ${this.configFile}${this.settings.jump ? ' or cluster.ssh.jump' : ''}`,
       this.configFile,
       cycle,
+      this.proxyJumpLine(closing),
     );
+  }
+
+  /**
+   * The 1-based line of the ProxyJump that applies to `host` (the first one, as ssh takes the first value):
+   * before any Host line, or in a Host block one of whose patterns matches it and no negated one does.
+   * Match blocks are not evaluated (undefined when one could be the source).
+   */
+  proxyJumpLine(host: string): number | undefined {
+    if (this.text === undefined) return undefined;
+    const name = host.slice(host.lastIndexOf('@') + 1).replace(/:\d+$/, '');
+    let applies = true;
+    const lines = this.text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(lines[i]!);
+      if (!m) continue;
+      const keyword = m[1]!.toLowerCase();
+      if (keyword === 'host') {
+        const patterns = m[2]!.split(/\s+/).filter(Boolean);
+        const hit = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(name);
+        applies = patterns.some((p) => !p.startsWith('!') && hit(p)) && !patterns.some((p) => p.startsWith('!') && hit(p.slice(1)));
+      } else if (keyword === 'match') return undefined;
+      else if (keyword === 'proxyjump' && applies) return i + 1;
+    }
+    return undefined;
   }
 
   private compute(host: string): Computed {
