@@ -183,8 +183,13 @@ describe('hostile client configuration (issue 11)', () => {
     expect(new SshConfigResolver(settings({ config: big })).problem?.message).toMatch(/bytes; at most 1 MiB/);
   });
 
-  it('known_hosts and key files are read bounded too', () => {
+  it('known_hosts and key files are read bounded too', async () => {
     expect(() => readKnownHosts(['/dev/zero'])).toThrow(SshConfigError);
     expect(readKnownHosts([join(dir, 'missing')])).toEqual([]);
+    for (const over of [{ identity_file: '/dev/zero' }, { known_hosts: '/dev/zero' }]) {
+      const pool = new SshPool(settings({ config, connect_timeout_s: 2, ...over }));
+      await expect(pool.run('fine-host', 'true')).rejects.toMatchObject({ kind: 'config', message: expect.stringMatching(/\/dev\/zero is a character device/) });
+      pool.close();
+    }
   });
 });

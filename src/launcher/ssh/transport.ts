@@ -207,7 +207,13 @@ export class SshPool {
         this.clients.delete(key);
         fail(new SshError(alias, 'refused', `${alias}: the connection closed during the handshake`, 'MaxStartups on the node?'));
       });
-      const auth = this.auth(ep);
+      let auth: AuthMethod[];
+      try {
+        auth = this.auth(ep);
+      } catch (e) {
+        if (e instanceof SshConfigError) return fail(new SshError(alias, 'config', e.message, e.hint));
+        throw e;
+      }
       if (auth.length === 0) return fail(new SshError(alias, 'auth', `${alias}: no key to authenticate with (no IdentityFile, no ~/.ssh/id_*, no SSH_AUTH_SOCK)`, 'set cluster.ssh.identity_file, or start ssh-agent and add your key'));
       client.connect({
         host: ep.hostname,
