@@ -449,7 +449,7 @@ const bigEnv = (n: number, chars: number, marked: string, markedChars: number) =
   tiny({ tail: ['[env]', `${marked} = "${'y'.repeat(markedChars)}" #<`, ...Array.from({ length: n }, (_, i) => `V${i} = "${'x'.repeat(chars)}"`)].join('\n') });
 
 const processes: Case[] = [
-  { name: 'RS1903 weights.port on the orchestrator\'s rollout port', spec: tiny({ tail: '[weights]\nport = 5555 #<' }), code: 'RS1903', severity: 'error', path: 'weights.port', message: 'both 5555 on node 0' },
+  { name: 'RS1903 weights.port on the orchestrator\'s rollout port', spec: tiny({ tail: '[weights]\nport = 5555 #<' }), code: 'RS1903', severity: 'error', path: 'weights.port', message: 'both 5555 on node 0', hint: 'e.g. weights.port = 5557;' },
   { name: 'RS1903 inference.port on an env server\'s port', spec: tiny({ inference: 'port = 5000 #<' }), code: 'RS1903', severity: 'error', path: 'inference.port', message: /router's router port \(inference\.port\) and .*'s env server port \(5000 \+ 0 \+ ports\.base\) are both 5000 on node 0/, hint: 'move inference.port' },
   { name: 'RS1903 weights.port on the torch rendezvous port of the same process', spec: tiny({ tail: '[weights]\nport = 29500 #<' }), code: 'RS1903', severity: 'error', path: 'weights.port', message: 'and its NCCL weight broadcast port' },
   { name: 'RS1806 one [env] value beyond MAX_ARG_STRLEN', spec: tiny({ tail: `[env]\nBIG = "${'€'.repeat(44_000)}" #<` }), code: 'RS1806', severity: 'error', path: 'env.BIG', message: 'MAX_ARG_STRLEN' },

@@ -48,6 +48,23 @@ export const portsDistinctPerNode: PlanRule = (ctx, plan) => {
   };
   const value = (key: PortUse['key']) => (key === 'inference.port' ? ctx.spec.inference.port : key === 'weights.port' ? ctx.spec.weights.port : ctx.spec.ports.base);
   const found = new Map<string, { a: PortUse; b: PortUse; port: number; nodes: number[]; inUse: number[] }>();
+  // Per node: the ports each key moves, for the suggestion of a free value.
+  const perNode: { port: number; key: PortUse['key'] }[][] = [];
+  for (const node of plan.nodes) {
+    perNode.push(plan.processes.filter((x) => x.node === node.index).flatMap((p) => p.ports.map((port, i) => ({ port, key: portUse(p, i, ports).key }))));
+  }
+  /** The nearest value above the current one at which the key's ports meet no other port on any node. */
+  const freeValue = (key: PortUse['key']): number | undefined => {
+    if (key === 'ports.base') return undefined; // it moves every port together
+    for (let shift = 1; shift <= 1000; shift++) {
+      const ok = perNode.every((uses) => {
+        const fixed = new Set(uses.filter((u) => u.key !== key).map((u) => u.port));
+        return uses.filter((u) => u.key === key).every((u) => u.port + shift <= 65535 && !fixed.has(u.port + shift));
+      });
+      if (ok) return value(key) + shift;
+    }
+    return undefined;
+  };
   for (const node of plan.nodes) {
     const byPort = new Map<number, PortUse[]>();
     for (const p of plan.processes.filter((x) => x.node === node.index)) {
@@ -73,7 +90,7 @@ export const portsDistinctPerNode: PlanRule = (ctx, plan) => {
     out.push(
       report(ctx, 'RS1903', key, {
         message: `${who(a)} and ${a.process === b.process ? `its ${b.what}` : who(b)} are both ${port} on ${where}: the second cannot bind it (${key} = ${value(key)})`,
-        hint: `move ${key} so that no port it sets meets the ${other.what.replace(/ \(.*\)$/, '')} (${port}); ports in use on ${nodes.length === 1 ? 'that node' : `node ${nodes[0]}`}: ${inUse.join(', ')}`,
+        hint: `${freeValue(key) !== undefined ? `e.g. ${key} = ${freeValue(key)}; ` : ''}move ${key} so that no port it sets meets the ${other.what.replace(/ \(.*\)$/, '')} (${port}); ports in use on ${nodes.length === 1 ? 'that node' : `node ${nodes[0]}`}: ${inUse.join(', ')}`,
       }),
     );
   }
