@@ -182,7 +182,7 @@ function memoryLines(plan: LaunchPlan, style: Style): string[] {
     'trainer GPU',
     `${n(t.fit_gib)} / ${n(t.capacity_gib)} GiB`,
     bar(t.fit_gib, t.capacity_gib, style),
-    `params ${n(b['params']!)} · grads ${n(b['grads']!)} · optimizer ${n(b['optimizer']!)} · activations ${n(b['activations']!)} · logits ${n(b['logits']!)} · buffers ${n(b['buffers']!)} · reserve ${n(b['reserve']!)} · context/NCCL ${n(t.fit_gib - t.peak_gib)}${t.extrapolated.length ? ` (extrapolated: ${t.extrapolated.join(', ')})` : ''}`,
+    `params ${n(b['params']!)} · grads ${n(b['grads']!)} · optimizer ${n(b['optimizer']!)} · activations ${n(b['activations']!)} · logits ${n(b['logits']!)} · buffers ${n(b['buffers']!)} · reserve ${n(b['reserve']!)} · context/NCCL ${n(t.fit_gib - t.peak_gib)}; upper bound ${n(t.fit_upper_gib)} (+${Math.round(t.upper_margin * 100)} %)${t.extrapolated.length ? ` (extrapolated: ${t.extrapolated.join(', ')})` : ''}`,
   ]);
   const h = t.host_breakdown_gib;
   rows.push([

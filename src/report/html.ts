@@ -279,7 +279,7 @@ function memorySection(plan: LaunchPlan): string {
   const label: Record<string, string> = { params: 'params', grads: 'grads', optimizer: 'optimizer', activations: 'activations', logits: 'logits', buffers: 'buffers', reserve: 'reserve' };
   const trainerSegments: Segment[] = Object.entries(b).map(([k, v]) => ({ label: label[k] ?? k, value: v }));
   trainerSegments.push({ label: 'CUDA context / NCCL', value: Math.round((t.fit_gib - t.peak_gib) * 100) / 100 });
-  out.push(bar('trainer-gpu', 'trainer GPU (busiest rank)', trainerSegments, t.fit_gib, t.capacity_gib, `${gibText(t.fit_gib)} / ${gibText(t.capacity_gib)} GiB`, `peak ${gibText(t.peak_gib)} GiB reserved in ${t.peak_phase}${t.extrapolated.length ? `; extrapolated beyond the measured runs: ${t.extrapolated.join(', ')}` : ''}`));
+  out.push(bar('trainer-gpu', 'trainer GPU (busiest rank)', trainerSegments, t.fit_gib, t.capacity_gib, `${gibText(t.fit_gib)} / ${gibText(t.capacity_gib)} GiB`, `peak ${gibText(t.peak_gib)} GiB reserved in ${t.peak_phase}; upper bound ${gibText(t.fit_upper_gib)} GiB (+${Math.round(t.upper_margin * 100)} %, the model's largest under-prediction on measured runs)${t.extrapolated.length ? `; extrapolated beyond the measured runs: ${t.extrapolated.join(', ')}` : ''}`));
   const h = t.host_breakdown_gib;
   const hostLabel: Record<string, string> = { processes: 'processes', optimizer: 'offloaded optimizer', activations: 'offloaded activations', orchestrator: 'orchestrator + env servers' };
   out.push(bar('trainer-host', 'trainer node host RAM', Object.entries(h).map(([k, v]) => ({ label: hostLabel[k] ?? k, value: v })), t.host_gib, t.host_capacity_gib, `${gibText(t.host_gib)} / ${gibText(t.host_capacity_gib)} GiB`, ''));

@@ -20,7 +20,7 @@ describe('rlstack plan', () => {
     expect(r.stdout).toContain('nodes 48-63 (16)');
     expect(r.stdout).toMatch(/49-63 \(15\)\s+TTTTTTTT\s+trainer/);
     expect(r.stdout).toMatch(/cpu 0-28 \(29\)\s+-\s+env_server\+sandboxes/);
-    expect(r.stdout).toMatch(/trainer GPU\s+47\.\d \/ 139\.8 GiB/);
+    expect(r.stdout).toMatch(/trainer GPU\s+48\.\d \/ 139\.8 GiB/);
     expect(r.stdout).not.toMatch(/\u001b\[/); // NO_COLOR: no escape codes
   });
 

@@ -71,3 +71,25 @@ describe('will it fit?', () => {
     expect(disk.diagnostics.find((x) => x.code === 'RS2003')?.message).toMatch(/5 checkpoints × 796\.1 GiB/);
   });
 });
+
+describe('fits judged on the upper bound', () => {
+  it('between estimate and bound: a warning naming the margin and the cheapest knob that buys it; beyond the estimate: an error', () => {
+    // grow seq_len on the tiny preset with unchunked logits until the trainer no longer fits on its bound
+    let warned: ReturnType<typeof plan> | undefined;
+    for (let seq = 4096; seq <= 40960 && !warned; seq += 512) {
+      const r = plan('tiny', [`model.seq_len=${seq}`, `inference.max_model_len=${seq}`, 'trainer.lm_head_chunk=0']);
+      if (r.diagnostics.some((d) => d.code === 'RS2010')) warned = r;
+    }
+    expect(warned).toBeDefined();
+    const t = warned!.plan!.memory!.trainer;
+    expect(t.fit_gib).toBeLessThanOrEqual(t.capacity_gib);
+    expect(t.fit_upper_gib).toBeGreaterThan(t.capacity_gib);
+    expect(t.peak_upper_gib).toBeCloseTo(t.peak_gib * (1 + t.upper_margin), 1);
+    const d = warned!.diagnostics.find((x) => x.code === 'RS2010')!;
+    expect(d.severity).toBe('warning');
+    expect(d.message).toMatch(/fits on the estimate \(\d+\.\d GiB per GPU\) but not on its upper bound \(\d+\.\d GiB, \+20 %/);
+    expect(d.message).toMatch(/needs \d+\.\d GiB of margin/);
+    expect(d.hint).toMatch(/^the cheapest knob that buys it: trainer\.\S+ = \S+ \(\d+\.\d GiB on the bound \/ 47\.4 GiB\)/);
+    expect(warned!.diagnostics.some((x) => x.code === 'RS2001')).toBe(false);
+  });
+});

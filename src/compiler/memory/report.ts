@@ -16,6 +16,7 @@ import type { Spec } from '../spec/schema.js';
 import { estimateDisk, estimateHostMemory, type HostMemoryEstimate } from './host.js';
 import { DEFAULT_VLLM_VERSION, estimateInferenceMemory, parseVllmVersion, type InferenceMemoryEstimate } from './inference.js';
 import { estimateTrainerMemory, type TrainerMemoryEstimate, type TrainerMemoryInput } from './trainer.js';
+import { UPPER_BOUND_MARGIN, upperBound } from './calibration.js';
 
 /** Outside what max_memory_reserved() sees: the CUDA context, and NCCL's own buffers when there are peers. */
 export const CUDA_CONTEXT_GIB = 0.6;
@@ -27,6 +28,10 @@ export interface MemoryReport {
   trainer: {
     peak_gib: number;
     fit_gib: number;
+    /** peak × (1 + margin): the model's largest under-prediction on the calibration set */
+    peak_upper_gib: number;
+    fit_upper_gib: number;
+    upper_margin: number;
     capacity_gib: number;
     host_gib: number;
     host_capacity_gib: number;
@@ -106,6 +111,7 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
   const trainer = estimateTrainerMemory(input);
   const capacity = trainerPool.gpu.memoryGib;
   const fit = fitGib(spec, derived, trainer);
+  const fitUpper = fit + upperBound(trainer.peakGib) - trainer.peakGib;
   if (fit > capacity) {
     const fixes = trainerFixes(ctx, capacity);
     say(
@@ -114,8 +120,16 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
       `the trainer needs ${gib(fit)} per GPU, ${gib(fit - capacity)} more than the ${gib(capacity)} of a ${trainerPool.gpu.name} (peak ${gib(trainer.peakGib)} reserved + CUDA context, NCCL and broadcast buffers)`,
       fixes.length ? `fits with ${fixes.join('; or ')}` : 'no single change fits: shorten model.seq_len or add trainer nodes',
     );
-  } else if (fit > capacity * TIGHT) {
-    say('RS2009', 'trainer', `the trainer uses ${gib(fit)} of ${gib(capacity)} per GPU (${pct(fit / capacity)}): little room for allocator spikes`, trainerFixes(ctx, capacity * 0.85).slice(0, 2).join('; ') || undefined);
+  } else if (fitUpper > capacity) {
+    const fixes = trainerFixes(ctx, capacity, true);
+    say(
+      'RS2010',
+      'trainer',
+      `the trainer fits on the estimate (${gib(fit)} per GPU) but not on its upper bound (${gib(fitUpper)}, +${pct(UPPER_BOUND_MARGIN)}: the model's largest under-prediction on measured runs) of the ${gib(capacity)} of a ${trainerPool.gpu.name}: it needs ${gib(fitUpper - capacity)} of margin`,
+      fixes.length ? `the cheapest knob that buys it: ${fixes[0]}${fixes.length > 1 ? `; or ${fixes.slice(1).join('; or ')}` : ''}` : 'no single change buys the margin: shorten model.seq_len or add trainer nodes',
+    );
+  } else if (fitUpper > capacity * TIGHT) {
+    say('RS2009', 'trainer', `the trainer uses ${gib(fit)} of ${gib(capacity)} per GPU, up to ${gib(fitUpper)} on its upper bound (${pct(fitUpper / capacity)}): little room for allocator spikes`, trainerFixes(ctx, capacity * 0.85).slice(0, 2).join('; ') || undefined);
   }
   const extrapolated = extrapolation(spec, derived);
   if (extrapolated.length) {
@@ -271,6 +285,9 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
       trainer: {
         peak_gib: round(trainer.peakGib),
         fit_gib: round(fit),
+        peak_upper_gib: round(upperBound(trainer.peakGib)),
+        fit_upper_gib: round(fitUpper),
+        upper_margin: UPPER_BOUND_MARGIN,
         capacity_gib: capacity,
         host_gib: round(host.totalGib),
         host_capacity_gib: trainerPool.hostMemoryGib,
@@ -408,14 +425,16 @@ function trainerCandidates(spec: Spec, derived: Derived): Candidate[] {
   return out;
 }
 
-function trainerFixes(ctx: Context, capacity: number): string[] {
+/** Changes that make the trainer fit `capacity` — on its upper bound when `upper` — in the order of what they cost in throughput. */
+function trainerFixes(ctx: Context, capacity: number, upper = false): string[] {
   const fixes: string[] = [];
   for (const candidate of trainerCandidates(ctx.spec, ctx.derived)) {
     const v = variant(ctx, candidate);
     const input = v && trainerInput(v.spec, v.derived);
     if (!v || !input) continue;
-    const fit = fitGib(v.spec, v.derived, estimateTrainerMemory(input));
-    if (fit <= capacity) fixes.push(`${candidate.label} (${gib(fit)} / ${gib(capacity)})`);
+    const e = estimateTrainerMemory(input);
+    const fit = fitGib(v.spec, v.derived, e) + (upper ? upperBound(e.peakGib) - e.peakGib : 0);
+    if (fit <= capacity) fixes.push(`${candidate.label} (${gib(fit)}${upper ? ' on the bound' : ''} / ${gib(capacity)})`);
     if (fixes.length === 3) break;
   }
   return fixes;

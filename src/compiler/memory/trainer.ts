@@ -39,6 +39,13 @@ export interface TrainerMemoryInput {
   prefetch?: number;
   /** LoRA adapters trained side by side (prime-rl multi-run LoRA; its benchmarks ran 4). */
   loraAdapters?: number;
+  /** The calibrated constants; default WORKING_FACTOR / ALLOCATOR_RESERVE (leave-one-group-out refits them). */
+  constants?: TrainerConstants;
+}
+
+export interface TrainerConstants {
+  workingFactor: number;
+  allocatorReserve: number;
 }
 
 export interface TrainerMemoryBreakdown {
@@ -70,8 +77,10 @@ export interface TrainerMemoryEstimate {
  * kernels' scratch); `ALLOCATOR_RESERVE` is the caching allocator's overhead on everything that is
  * allocated and freed during a step.
  */
-export const WORKING_FACTOR = 1.0;
-export const ALLOCATOR_RESERVE = 0.1;
+export const WORKING_FACTOR = 0.75;
+export const ALLOCATOR_RESERVE = 0.24;
+/** Bytes per (token × vocab) entry of unchunked logits in the loss' backward (see `logits` below). */
+export const UNCHUNKED_LOGITS_BYTES = 16;
 
 const BF16 = 2;
 const FP32 = 4;
@@ -114,22 +123,31 @@ export function estimateTrainerMemory(input: TrainerMemoryInput): TrainerMemoryE
   const offloadedLayers = arch.layers - layersOnGpu;
 
   // --- one layer in backward: its recomputed activations and their gradients.
-  const working = (input.ac === 'none' ? perLayerFull : 2 * perLayerFull) * WORKING_FACTOR;
+  const constants = input.constants ?? { workingFactor: WORKING_FACTOR, allocatorReserve: ALLOCATOR_RESERVE };
+  const working = (input.ac === 'none' ? perLayerFull : 2 * perLayerFull) * constants.workingFactor;
 
   // --- logits: the fused LM head computes one fp32 chunk and turns it into its own gradient in place;
   // unchunked, the bf16 projection, its fp32 copy and the fp32 gradient all exist at once.
-  const logits = input.lmHeadChunk > 0 ? Math.min(input.lmHeadChunk, tokens) * arch.vocab * FP32 : tokens * arch.vocab * (BF16 + FP32 + FP32);
+  // Unchunked (the SFT loss): bf16 logits (2), their fp32 copy (4), the fp32 log-probabilities autograd keeps
+  // (4), and in backward the fp32 gradient (4) and its bf16 cast (2) — 16 bytes per (token × vocab) entry; the
+  // OOM row of the calibration file fails allocating exactly one fp32 [tokens, vocab] tensor (37.09 GiB).
+  const logits = input.lmHeadChunk > 0 ? Math.min(input.lmHeadChunk, tokens) * arch.vocab * FP32 : tokens * arch.vocab * UNCHUNKED_LOGITS_BYTES;
 
   // --- buffers: MoE token dispatch (send + receive of k copies of every token) and NCCL staging.
   const dispatch = moe ? 2 * tokens * arch.expertsPerToken * arch.hidden * BF16 : 0;
   const nccl = shardGroup > 1 ? 0.25 * GIB : 0;
-  const buffers = dispatch + nccl;
+  // FSDP2 does not reshard the root module (embedding, and the LM head when it is not a unit of its own)
+  // after forward when it is sharded: its bf16 copy stays gathered through every layer's backward.
+  const rootGathered = shardGroup > 1 ? headParams * BF16 * (arch.tiedEmbeddings ? 1 : 2) : 0;
+  const buffers = dispatch + nccl + rootGathered;
 
   const persistent = params + grads + optimizer;
   const layerPhase = activations + gatheredLayer + working + buffers;
   const headPhase = activations + gatheredHead + logits + layerInput + nccl;
   const transient = Math.max(layerPhase, headPhase);
-  const reserve = transient * ALLOCATOR_RESERVE;
+  // The allocator's overhead is on the many mid-size blocks of a step; one huge [tokens, vocab] block is
+  // rounded to 2 MiB and adds nothing (the LM-head phase's logits are left out of the reserve).
+  const reserve = (headPhase > layerPhase ? transient - logits : transient) * constants.allocatorReserve;
   const peak = persistent + transient + reserve;
 
   const phaseIsHead = headPhase > layerPhase;
