@@ -2,7 +2,10 @@ import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { primeRlFiles } from '../../src/compiler/emit/prime-rl/configs.js';
 import { presetPath } from '../../src/compiler/load/compose.js';
-import { DEFAULT_VLLM_VERSION } from '../../src/compiler/memory/inference.js';
+import { findGpu } from '../../src/compiler/catalog/gpus.js';
+import { findModelByName, type ModelArchitecture } from '../../src/compiler/catalog/models.js';
+import { DEFAULT_VLLM_VERSION, estimateInferenceMemory, fullLengthTokens, kvBytesPerTokenPerRank, type InferenceMemoryInput } from '../../src/compiler/memory/inference.js';
+import { architectureFromSpec } from '../../src/compiler/plan/derive.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
 
 const plan = (preset: string, sets: string[] = []) => planSpec(presetPath(preset), { sets });
@@ -62,5 +65,50 @@ describe('inference engine keys: max_num_seqs, max_num_batched_tokens, kv_cache_
     expect(d.message).toMatch(/outside its budget/);
     expect(d.hint).toMatch(/gpu_memory_utilization ≤ 0\.\d+/);
     expect(plan('intellect3').diagnostics.some((x) => x.code === 'RS2011')).toBe(false);
+  });
+});
+
+describe('attention shapes from [model.architecture]', () => {
+  const gpu = findGpu('h200')!;
+  const dense = findModelByName('Qwen/Qwen3-4B')!;
+  const input = (arch: ModelArchitecture, tp: number): InferenceMemoryInput => ({
+    arch, gpu, tp, dpGroup: 1, expertParallel: false, weightsDtype: 'bf16', gpuMemoryUtilization: 0.9,
+    maxModelLen: 32768, maxNumSeqs: 0, replicas: 1, enginesPerReplica: 1, maxInflight: 64, meanRolloutTokens: 8192,
+  });
+
+  it('MLA caches one latent per layer, replicated on every TP rank; fp8 halves it', () => {
+    const mla: ModelArchitecture = { ...dense, mla: { kvLoraRank: 512, qkRopeHeadDim: 64 } };
+    expect(kvBytesPerTokenPerRank(mla, 1)).toBe(dense.layers * 576 * 2);
+    expect(kvBytesPerTokenPerRank(mla, 8)).toBe(dense.layers * 576 * 2);
+    expect(kvBytesPerTokenPerRank(mla, 8, 'fp8')).toBe(dense.layers * 576);
+    expect(kvBytesPerTokenPerRank(mla, 8, 'auto', '0.7.3')).toBe(dense.layers * 1280); // V0 padded to 256 B
+    expect(estimateInferenceMemory(input(mla, 2)).kvBytesPerTokenPerGpu).toBe(dense.layers * 576 * 2);
+  });
+
+  it('sliding-window layers keep only the window: more full-length sequences from the same token pool', () => {
+    const hybrid: ModelArchitecture = { ...dense, slidingWindow: { window: 4096, layers: dense.layers / 2 } };
+    expect(fullLengthTokens(hybrid, 32768)).toBe((32768 + 4096) / 2);
+    const a = estimateInferenceMemory(input(dense, 1));
+    const b = estimateInferenceMemory(input(hybrid, 1));
+    expect(b.kvTokensPerReplica).toBe(a.kvTokensPerReplica);
+    expect(b.fullLengthSeqsPerReplica).toBeGreaterThan(a.fullLengthSeqsPerReplica * 1.7);
+  });
+
+  it('an inline architecture carries kv_lora_rank, sliding_window and layer_types into the plan', () => {
+    const arch = architectureFromSpec(
+      { num_hidden_layers: 4, hidden_size: 1024, intermediate_size: 4096, num_attention_heads: 8, vocab_size: 32000, kv_lora_rank: 256, qk_rope_head_dim: 32, sliding_window: 1024, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] },
+      'x',
+    );
+    expect(arch.mla).toEqual({ kvLoraRank: 256, qkRopeHeadDim: 32 });
+    expect(arch.slidingWindow).toEqual({ window: 1024, layers: 2 });
+  });
+
+  it('max_num_batched_tokens below max_num_seqs is an error (vLLM refuses to start)', () => {
+    const r = plan('tiny', ['inference.max_num_batched_tokens=128', 'inference.max_num_seqs=256']);
+    const d = r.diagnostics.find((x) => x.code === 'RS2013')!;
+    expect(d.severity).toBe('error');
+    expect(d.path).toBe('inference.max_num_batched_tokens');
+    expect(d.hint).toContain('≥ 256');
+    expect(plan('tiny', ['inference.max_num_batched_tokens=256', 'inference.max_num_seqs=256']).diagnostics.some((x) => x.code === 'RS2013')).toBe(false);
   });
 });

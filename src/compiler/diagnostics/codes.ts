@@ -120,6 +120,7 @@ export const CODES = {
   RS2010: { severity: 'warning', title: 'trainer fits on the estimate but not on its upper bound' },
   RS2011: { severity: 'warning', title: 'vLLM start-up memory outside gpu_memory_utilization does not fit' },
   RS2012: { severity: 'error', title: 'unreadable vLLM version' },
+  RS2013: { severity: 'error', title: 'vLLM batched-token budget below its sequence count' },
 
   RS2501: { severity: 'error', title: 'unknown key in a prime-rl extra table' },
   RS2502: { severity: 'error', title: 'extra table overrides a key the spec sets' },

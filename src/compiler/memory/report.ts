@@ -214,6 +214,15 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
         `max_inflight ≤ ${inflightFits}${derived.inference.mode === 'nodes' ? `, or inference.nodes = ${nodesNeeded}` : ''}, or a lower orchestrator.mean_rollout_tokens if rollouts are shorter`,
       );
     }
+    if (estimate.maxNumBatchedTokens < estimate.maxNumSeqs) {
+      // vLLM's SchedulerConfig refuses to start: max_num_batched_tokens must be ≥ max_num_seqs.
+      say(
+        'RS2013',
+        spec.inference.max_num_batched_tokens > 0 ? 'inference.max_num_batched_tokens' : 'inference.max_num_seqs',
+        `vLLM refuses max_num_batched_tokens = ${estimate.maxNumBatchedTokens} below max_num_seqs = ${estimate.maxNumSeqs}${spec.inference.max_num_batched_tokens > 0 && spec.inference.max_num_seqs > 0 ? '' : ' (one of them is vLLM\'s default for the GPU)'}`,
+        `set inference.max_num_batched_tokens ≥ ${estimate.maxNumSeqs}, or inference.max_num_seqs ≤ ${estimate.maxNumBatchedTokens}`,
+      );
+    }
     const outside = estimate.outsideBudget;
     if (estimate.kvCacheGib > 0 && outside.totalGib > outside.headroomGib) {
       const gmuFits = Math.floor((1 - outside.totalGib / pool.gpu!.memoryGib) * 100) / 100;
