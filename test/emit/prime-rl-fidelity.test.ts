@@ -5,7 +5,7 @@
  * The prime-rl lines are cited in docs/prime-rl-mapping.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,14 @@ describe('prime-rl fidelity (issue 10)', () => {
     // short enough for a unix socket path (108 bytes) with vLLM's 36-character socket names
     const dir = `/tmp/vllm-rpc-rls-${'f'.repeat(16)}-99-65535`;
     expect(`${dir}/${'0'.repeat(36)}`.length).toBeLessThan(108);
+  });
+
+  it('3. a node clears only earlier attempts\' IPC folders of this run (nodes may share /tmp)', () => {
+    const tmp = tempDir();
+    const prefix = `${tmp}/vllm-rpc-rls-0123456789abcdef`;
+    for (const d of [`${prefix}-1-8100`, `${prefix}-2-8100`, `${prefix}-2-8101`, `${tmp}/vllm-rpc-rls-fedcba9876543210-1-8100`]) mkdirSync(d);
+    bash(`${bashFunctions(NODE_SH, ['remove_stale_rpc_dirs'])}\nRPC_DIR_PREFIX=${prefix} ATTEMPT=2 remove_stale_rpc_dirs`);
+    expect(readdirSync(tmp).sort()).toEqual(['vllm-rpc-rls-0123456789abcdef-2-8100', 'vllm-rpc-rls-0123456789abcdef-2-8101', 'vllm-rpc-rls-fedcba9876543210-1-8100']);
   });
 
   it('4. the model is fetched with `hf download` (huggingface_hub >= 1.0 has no huggingface-cli)', () => {

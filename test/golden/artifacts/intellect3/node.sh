@@ -397,12 +397,21 @@ prepare_node() {
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
   # Boxes of an earlier attempt of this run outlive scancel (Docker is outside the job's cgroup).
   sweep_sandboxes
-  # This run's stale IPC files from an earlier attempt on this node (never anyone else's).
-  rm -rf "$RPC_DIR_PREFIX-"* 2>/dev/null
+  remove_stale_rpc_dirs
   # InfiniBand HCAs only, as prime-rl picks them (templates/multi_node_rl.sbatch.j2:225): RoCE and Ethernet
   # ports would send NCCL over the wrong fabric. A value the user set (environment or [env]) wins.
   NCCL_HCA=
   [[ -z ${NCCL_IB_HCA:-} ]] && NCCL_HCA=$(infiniband_hcas)
+}
+
+remove_stale_rpc_dirs() {
+  # This run's IPC folders of earlier attempts (never anyone else's, nor this attempt's: where nodes share
+  # /tmp, another node of this attempt may have made its engines' folders already).
+  local rpc_dir
+  for rpc_dir in "$RPC_DIR_PREFIX-"*; do
+    [[ -e $rpc_dir && $rpc_dir != "$RPC_DIR_PREFIX-$ATTEMPT-"* ]] && rm -rf -- "$rpc_dir"
+  done
+  return 0
 }
 
 infiniband_hcas() { # the HCAs whose port is InfiniBand, comma-separated (prime-rl's pipeline)
