@@ -82,6 +82,16 @@ describe('prime-rl fidelity (issue 10)', () => {
     expect(`${dir}/${'0'.repeat(36)}`.length).toBeLessThan(108);
   });
 
+  it('the run\'s state: node 0\'s "running" never replaces a stop another node wrote first; the first end wins', () => {
+    const dir = tempDir();
+    const run = (calls: string) => bash(`${bashFunctions(NODE_SH, ['json_string', 'write_atomic', 'now', 'run_state', 'mark_run'])}\nSTATE_DIR=${dir}\n${calls}\nrun_state`).trim();
+    expect(run('mark_run stopped "stop requested: interrupted during launch"; mark_run running starting')).toBe('stopped');
+    expect(run('mark_run failed "late"')).toBe('stopped');
+    const fresh = tempDir();
+    expect(bash(`${bashFunctions(NODE_SH, ['json_string', 'write_atomic', 'now', 'run_state', 'mark_run'])}\nSTATE_DIR=${fresh}\nmark_run running starting; mark_run running again; run_state`).trim()).toBe('running');
+    expect(readdirSync(fresh)).toEqual(['run.json']);
+  });
+
   it('3. a node clears only earlier attempts\' IPC folders of this run (nodes may share /tmp)', () => {
     const tmp = tempDir();
     const prefix = `${tmp}/vllm-rpc-rls-0123456789abcdef`;

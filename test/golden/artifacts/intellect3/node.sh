@@ -119,13 +119,19 @@ run_state() { # prints the run's state word, or nothing
   [[ -f $STATE_DIR/run.json ]] && sed -n 's/.*"state": "\([a-z]*\)".*/\1/p' "$STATE_DIR/run.json"
 }
 
-mark_run() { # state reason [first_failure] — the first terminal state wins
-  local state=$1 reason=$2 first=${3:-}
-  if [[ $state != running ]]; then
-    mkdir "$STATE_DIR/.ended" 2>/dev/null || return 0
+mark_run() { # state reason [first_failure] — the first terminal state wins; running never replaces one
+  local state=$1 reason=$2 first=${3:-} json tmp
+  json="{\"state\": $(json_string "$state"), \"since\": $(json_string "$(now)"), \"reason\": $(json_string "$reason"), \"first_failure\": $(json_string "$first")}"
+  if [[ $state == running ]]; then
+    # Created only where there is no state yet (link(2) does not replace): another node may have ended
+    # the run (a stop that came right after the start) between node 0's look and its write.
+    tmp=$STATE_DIR/run.json.tmp.$$
+    printf '%s\n' "$json" > "$tmp" && ln "$tmp" "$STATE_DIR/run.json" 2>/dev/null
+    rm -f "$tmp"
+    return 0
   fi
-  write_atomic "$STATE_DIR/run.json" \
-    "{\"state\": $(json_string "$state"), \"since\": $(json_string "$(now)"), \"reason\": $(json_string "$reason"), \"first_failure\": $(json_string "$first")}"
+  mkdir "$STATE_DIR/.ended" 2>/dev/null || return 0
+  write_atomic "$STATE_DIR/run.json" "$json"
 }
 
 # --------------------------------------------------------------------------------------------- probes
