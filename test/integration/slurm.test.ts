@@ -326,7 +326,11 @@ describe('Slurm back end', () => {
     expect(resumedAt).toBeGreaterThanOrEqual(5);
     expect(complete(resumedAt)).toBe(true);
     // trainer and orchestrator both get that step, and the stand-ins (which load it as prime-rl does) accept it
-    for (const name of ['trainer-0', 'orchestrator']) expect(readFileSync(join(runDir, 'logs', 'attempt_2', `${name}.log`), 'utf8')).toContain(`--resume.step ${resumedAt}`);
+    for (const name of ['trainer-0', 'orchestrator']) {
+      const text = readFileSync(join(runDir, 'logs', 'attempt_2', `${name}.log`), 'utf8');
+      expect(text).toContain(`"--resume.step","${resumedAt}"`); // the stand-in's banner: its argv as JSON
+      expect(text).toContain(`resumed from step ${resumedAt}`);
+    }
     expect(readFileSync(join(runDir, 'state', 'attempt_2', 'slurm_job_id'), 'utf8').trim()).toBe(jobId);
     const stop = await rlstack(['stop', runDir], { primeRl });
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
