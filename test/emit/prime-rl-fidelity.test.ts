@@ -272,6 +272,62 @@ state=$(ps -o stat= -p "$child" 2>/dev/null | tr -d ' ')
     expect(r.stdout).toContain('child gone');
   });
 
+  it('node.sh killed without its teardown (SIGKILL): its guard stops every process group, marks each stopped and the run failed', () => {
+    const dir = tempDir();
+    const guardStart = NODE_SH.indexOf("GUARD_SCRIPT='");
+    const guardScript = NODE_SH.slice(guardStart, NODE_SH.indexOf("\n'\n", guardStart) + 3);
+    mkdirSync(join(dir, 'state', 'processes'), { recursive: true });
+    const node = harness(`STATE_DIR=${dir}/state; NODE_ID=000; HOST=h; STOP_GRACE_S=2; RLSTACK_LOG_DIR=${dir}
+GUARD_GROUPS=${dir}/state/.groups-node-000; GUARD_PID=
+${guardScript}
+${bashFunctions(NODE_SH, ['start_guard'])}
+set_state() { printf '{"name": "%s", "state": "%s", "reason": ""}\\n' "$1" "$2" > "$STATE_DIR/processes/$1.json"; }
+start_guard
+start_process sleeper
+set_state sleeper ready
+echo "\${CHILD_OF[sleeper]}" > ${dir}/child
+sleep 30`);
+    const script = join(dir, 'node-sh-under-test.sh');
+    writeFileSync(script, node);
+    const r = spawnSync('bash', ['-c', `bash ${shQuote(script)} > ${dir}/out 2>&1 &
+node_pid=$!
+for i in $(seq 50); do [[ -s ${dir}/child ]] && break; sleep 0.1; done
+child=$(cat ${dir}/child)
+kill -0 "$child" && echo "process running"
+kill -KILL "$node_pid"
+for i in $(seq 100); do kill -0 -- "-$child" 2>/dev/null || break; sleep 0.1; done
+kill -0 -- "-$child" 2>/dev/null && echo "process group survived" || echo "process group gone"
+for i in $(seq 50); do [[ -f ${dir}/state/run.json ]] && break; sleep 0.1; done`], { encoding: 'utf8' });
+    expect(r.stdout).toContain('process running');
+    expect(r.stdout).toContain('process group gone');
+    const run = JSON.parse(readFileSync(join(dir, 'state', 'run.json'), 'utf8'));
+    expect(run).toMatchObject({ state: 'failed', first_failure: 'node.sh' });
+    expect(run.reason).toContain('node.sh on node 000 (h) ended without its teardown');
+    expect(JSON.parse(readFileSync(join(dir, 'state', 'processes', 'sleeper.json'), 'utf8'))).toMatchObject({ state: 'stopped' });
+    expect(readFileSync(join(dir, 'node-000.log'), 'utf8')).toMatch(/the guard stopped sleeper/);
+  });
+
+  it('a node.sh that ends its own way ends its guard: nothing is stopped twice, the run state stays its own', () => {
+    const dir = tempDir();
+    const guardStart = NODE_SH.indexOf("GUARD_SCRIPT='");
+    const guardScript = NODE_SH.slice(guardStart, NODE_SH.indexOf("\n'\n", guardStart) + 3);
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    const out = bash(`STATE_DIR=${dir}/state; NODE_ID=000; HOST=h; STOP_GRACE_S=2; RLSTACK_LOG_DIR=${dir}
+GUARD_GROUPS=${dir}/state/.groups-node-000; GUARD_PID=
+${guardScript}
+${bashFunctions(NODE_SH, ['start_guard', 'end_guard'])}
+start_guard
+guard=$GUARD_PID
+sleep 0.3
+kill -0 "$guard" && echo "guard running"
+end_guard
+sleep 0.3
+kill -0 "$guard" 2>/dev/null && echo "guard survived" || echo "guard ended"`);
+    expect(out).toContain('guard running');
+    expect(out).toContain('guard ended');
+    expect(existsSync(join(dir, 'state', 'run.json'))).toBe(false);
+  });
+
   it('the node log is a file: a closed back-end stream (SIGPIPE) does not kill node.sh', () => {
     const dir = tempDir();
     const script = `exec 3>&1 >> ${dir}/node.log 2>&1\ntrap '' PIPE\n${bashFunctions(NODE_SH, ['log'])}\nNODE_ID=000; HOST=h\nsleep 0.5\nlog "after the pipe closed"\nlog "stopped (exit 0)"`;

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { killLeftovers } from './leftovers.js';
 
 const script = fileURLToPath(new URL('../cluster/cluster.sh', import.meta.url));
 
@@ -13,6 +14,7 @@ export function useFreshCluster(nodes = 8, cpuNodes = 2): void {
     execFileSync('bash', [script, 'up', '--nodes', String(nodes), '--cpu-nodes', String(cpuNodes)], { stdio: 'inherit' });
   }, 120_000);
   afterAll(() => {
+    killLeftovers();
     execFileSync('bash', [script, 'down'], { stdio: 'inherit' });
   }, 120_000);
 }

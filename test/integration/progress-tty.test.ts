@@ -8,10 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killLeftovers } from './leftovers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const base = mkdtempSync(join(tmpdir(), 'rlstack-progress-tty-'));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+afterAll(() => {
+  killLeftovers();
+  rmSync(base, { recursive: true, force: true });
+});
 
 /** The CLI in a pty sized 100×30, without NO_COLOR or CI; output as the terminal got it, ANSI codes removed. */
 function inTerminal(command: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; text: string }> {

@@ -3,18 +3,25 @@
  * (rlstack stop ends it). Handle: `local_pid`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { openSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, BackendView, DryRunOutcome, Handle, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import { createAttempt, paths, runId } from '../run-dir.js';
 import { parseSweep, sweepScript } from '../sweep.js';
 
+/** Alive and not a zombie: a node.sh killed after its launcher exited waits for init to reap it. */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S …" — comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no procfs: kill(0) is all there is
   }
 }
 

@@ -254,6 +254,7 @@ teardown() { # exit-code reason
   EXIT_CODE=$1
   log "stopping: $2"
   stop_processes "$2"
+  end_guard
   log "stopped (exit $EXIT_CODE)"
   exit "$EXIT_CODE"
 }
@@ -277,6 +278,60 @@ fail() { # process reason — the run fails; this node stops
   log "FAILED: $1: $2"
   mark_run failed "$1 on node $NODE_ID ($HOST): $2" "$1"
   teardown 1 "$1 failed"
+}
+
+# --------------------------------------------------------------------------------------------- guard
+
+# Every process runs in a session of its own, so were node.sh itself killed without its teardown (SIGKILL,
+# the kernel's OOM killer, `pkill -9`), they would live on holding GPUs and ports. A guard outside node.sh
+# (its own session, a command line that does not name node.sh) waits for node.sh to vanish, then stops
+# the process groups node.sh listed in GUARD_GROUPS and marks the run failed. node.sh ends it on any end
+# of its own.
+GUARD_GROUPS=$STATE_DIR/.groups-node-$NODE_ID
+GUARD_PID=
+# shellcheck disable=SC2016 # the guard's own script: expanded by the guard, not here
+GUARD_SCRIPT='
+owner=$1 groups=$2 grace=$3 log=$4 state_dir=$5 node=$6 host=$7
+while kill -0 "$owner" 2> /dev/null; do sleep 2; done
+[[ -f $groups ]] || exit 0
+alive=() names=()
+while read -r group name; do
+  [[ $group =~ ^[0-9]+$ ]] && kill -0 -- "-$group" 2> /dev/null && alive+=("$group") && names+=("$name")
+done < "$groups"
+(( ${#alive[@]} )) || exit 0
+reason="node.sh on node $node ($host) ended without its teardown (killed)"
+printf "%s node %s (%s): %s: stopping %s\n" "$(date -u +%H:%M:%S)" "$node" "$host" "$reason" "${names[*]}" >> "$log"
+for group in "${alive[@]}"; do kill -TERM -- "-$group" 2> /dev/null; done
+deadline=$((SECONDS + grace))
+while (( SECONDS < deadline )); do
+  left=0
+  for group in "${alive[@]}"; do kill -0 -- "-$group" 2> /dev/null && left=1; done
+  (( left )) || break
+  sleep 0.5
+done
+for group in "${alive[@]}"; do kill -KILL -- "-$group" 2> /dev/null; done
+# What status reads: each process stopped, then the run failed (the first end wins, as mark_run).
+for name in "${names[@]}"; do
+  file=$state_dir/processes/$name.json
+  [[ -f $file ]] && sed -e "s/\"state\": \"[a-z]*\"/\"state\": \"stopped\"/" \
+    -e "s/\"reason\": \"[^\"]*\"/\"reason\": \"stopped by the guard: $reason\"/" "$file" > "$file.tmp.guard" &&
+    mv -f "$file.tmp.guard" "$file"
+done
+if mkdir "$state_dir/.ended" 2> /dev/null; then
+  printf "{\"state\": \"failed\", \"since\": \"%s\", \"reason\": \"%s\", \"first_failure\": \"node.sh\"}\n" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$reason" > "$state_dir/run.json.tmp.guard" && mv -f "$state_dir/run.json.tmp.guard" "$state_dir/run.json"
+fi
+printf "%s node %s (%s): the guard stopped %s\n" "$(date -u +%H:%M:%S)" "$node" "$host" "${names[*]}" >> "$log"
+'
+start_guard() {
+  : > "$GUARD_GROUPS"
+  setsid bash -c "$GUARD_SCRIPT" rlstack-guard "$$" "$GUARD_GROUPS" "$STOP_GRACE_S" "$RLSTACK_LOG_DIR/node-$NODE_ID.log" \
+    "$STATE_DIR" "$NODE_ID" "$HOST" < /dev/null > /dev/null 2>&1 &
+  GUARD_PID=$!
+}
+end_guard() {
+  [[ -n $GUARD_PID ]] && kill "$GUARD_PID" 2> /dev/null
+  return 0
 }
 
 # --------------------------------------------------------------------------------------------- lease
@@ -514,6 +569,7 @@ start_process() { # name
     [[ -n ${CHILD_OF[$name]} ]] || ! kill -0 "${PID_OF[$name]}" 2>/dev/null && break
     sleep 0.1
   done
+  [[ -n ${CHILD_OF[$name]} ]] && printf '%s %s\n' "${CHILD_OF[$name]}" "$name" >> "$GUARD_GROUPS"
   set_state "$name" starting
 }
 
@@ -684,6 +740,7 @@ fi
 barrier
 log "all $NODE_COUNT nodes checked"
 prepare_node
+start_guard
 fetch_model
 
 # Processes of one start order start together; the next order starts when they are all ready.
