@@ -14,6 +14,7 @@ export function renderPlan(plan: LaunchPlan, specFile: string, style: Style): st
   out.push(style.bold(`rlstack plan — run ${plan.run.name}`) + style.dim(` (${specFile}, rlstack ${plan.rlstack_version})`));
   out.push(`  run dir   ${plan.run.dir}  (${plan.run.max_steps} steps)`);
   out.push(`  cluster   ${describePools(plan)}; backend ${c.backend}`);
+  for (const line of settingLines(plan, style)) out.push(`  ${line}`);
   const m = plan.model;
   const params = m.parameters ? ` ${billions(m.parameters)} params${m.active_parameters !== m.parameters && m.active_parameters ? `, ${billions(m.active_parameters)} active` : ''}` : '';
   out.push(`  model     ${m.name} (${m.arch ?? 'inline architecture'},${params}), seq_len ${m.seq_len}`);
@@ -29,6 +30,21 @@ export function renderPlan(plan: LaunchPlan, specFile: string, style: Style): st
   out.push(style.bold('node map') + style.dim('  (GPUs: I inference, T trainer, . idle)'));
   for (const line of nodeMap(plan)) out.push(`  ${line}`);
   return out.join('\n');
+}
+
+/** Capacities (unknown when not declared) and the Slurm job's limits, defaults marked as such. */
+function settingLines(plan: LaunchPlan, style: Style): string[] {
+  const shown = (key: string, label: string, unit = ''): string | undefined => {
+    const s = plan.cluster.settings.find((x) => x.key === key);
+    if (!s) return undefined;
+    if (s.value === null) return `${label} ${style.dim('unknown (checked on each node at start)')}`;
+    const value = s.value === '' ? 'the cluster default' : `${s.value}${unit}`;
+    const mark = s.origin === 'default' ? ' (default)' : s.origin === 'derived' ? ` (derived: a tenth of the time limit, at most 900 s)` : '';
+    return `${label} ${value}${style.dim(mark)}`;
+  };
+  const capacity = [shown('cluster.host_memory_gib', 'host RAM', ' GiB'), shown('cluster.disk_gib', 'run dir disk', ' GiB')].filter(Boolean);
+  const slurm = [shown('cluster.slurm.partition', 'partition'), shown('cluster.slurm.time', 'time limit'), shown('cluster.slurm.signal', 'warning')].filter(Boolean);
+  return [...(capacity.length ? [`capacity  ${capacity.join(', ')}`] : []), ...(slurm.length ? [`slurm     ${slurm.join(', ')}`] : [])];
 }
 
 function describePools(plan: LaunchPlan): string {
@@ -158,11 +174,16 @@ function describeProcesses(group: PlanNode[]): string {
 
 const BAR_WIDTH = 20;
 
-function bar(used: number, capacity: number, style: Style): string {
+function bar(used: number, capacity: number | null, style: Style): string {
+  if (capacity === null) return style.dim('capacity not in the spec: checked at start'.padEnd(BAR_WIDTH + 7));
   const share = capacity > 0 ? used / capacity : 1;
   const filled = Math.min(BAR_WIDTH, Math.round(share * BAR_WIDTH));
   const text = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(share * 100)).padStart(3)}%`;
   return share > 1 ? style.red(text) : share > 0.92 ? style.yellow(text) : text;
+}
+
+function capacityText(capacity: number | null): string {
+  return capacity === null ? '? GiB' : `${n(capacity)} GiB`;
 }
 
 function n(v: number): string {
@@ -187,7 +208,7 @@ function memoryLines(plan: LaunchPlan, style: Style): string[] {
   const h = t.host_breakdown_gib;
   rows.push([
     'trainer host',
-    `${n(t.host_gib)} / ${n(t.host_capacity_gib)} GiB`,
+    `${n(t.host_gib)} / ${capacityText(t.host_capacity_gib)}`,
     bar(t.host_gib, t.host_capacity_gib, style),
     `processes ${n(h['processes']!)} · offloaded optimizer ${n(h['optimizer']!)} · offloaded activations ${n(h['activations']!)} · orchestrator + env servers ${n(h['orchestrator']!)}`,
   ]);
@@ -210,7 +231,7 @@ function memoryLines(plan: LaunchPlan, style: Style): string[] {
   const d = m.disk;
   rows.push([
     'run dir disk',
-    `${n(d.run_dir_gib)} / ${n(d.capacity_gib)} GiB`,
+    `${n(d.run_dir_gib)} / ${capacityText(d.capacity_gib)}`,
     bar(d.run_dir_gib, d.capacity_gib, style),
     `${d.checkpoints_kept} checkpoints × ${n(d.checkpoint_gib)} · broadcasts ${n(d.broadcasts_gib)} · model cache ${n(d.model_cache_gib)}`,
   ]);

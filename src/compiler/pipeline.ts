@@ -4,6 +4,7 @@
  */
 import { checkPlan, checkSpec } from './check/check.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
+import { relateToUserFile } from './diagnostics/origins.js';
 import { derive, type Derived } from './plan/derive.js';
 import { estimateMemory } from './memory/report.js';
 import { assemblePlan } from './plan/plan.js';
@@ -25,16 +26,17 @@ export function planSpec(specPath: string, options: PlanOptions = {}): PlanResul
   if (!result.ok) return { ok: false, diagnostics: sortDiagnostics(result.diagnostics), sources: result.sources };
   const { resolved } = result;
   const derived = derive(resolved.spec);
-  const diagnostics = sortDiagnostics([...result.diagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]);
+  const related = (list: Diagnostic[]) => relateToUserFile(list, resolved.provenance, resolved.file);
+  const diagnostics = sortDiagnostics(related([...result.diagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]));
   if (hasErrors(diagnostics)) return { ok: false, diagnostics, sources: resolved.sources, resolved };
   const plan = assemblePlan(resolved, derived, diagnostics);
   const planProblems = checkPlan({ spec: resolved.spec, provenance: resolved.provenance, derived }, plan);
   // A plan whose processes cannot start (ports taken twice, an environment beyond execve's limit) is a spec error.
-  if (hasErrors(planProblems)) return { ok: false, diagnostics: sortDiagnostics([...diagnostics, ...planProblems]), sources: resolved.sources, resolved };
-  diagnostics.push(...planProblems);
+  if (hasErrors(planProblems)) return { ok: false, diagnostics: sortDiagnostics([...diagnostics, ...related(planProblems)]), sources: resolved.sources, resolved };
+  diagnostics.push(...related(planProblems));
   const memory = estimateMemory({ spec: resolved.spec, derived, provenance: resolved.provenance }, plan);
   if (memory.report) plan.memory = memory.report;
-  const all = sortDiagnostics([...diagnostics, ...memory.diagnostics]);
+  const all = sortDiagnostics([...diagnostics, ...related(memory.diagnostics)]);
   plan.diagnostics = all;
   if (hasErrors(all)) return { ok: false, diagnostics: all, sources: resolved.sources, resolved, plan };
   return { ok: true, plan, resolved, derived, diagnostics: all, sources: resolved.sources };

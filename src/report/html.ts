@@ -10,6 +10,7 @@
  */
 import { describeOrigin, parentPath, type Provenance } from '../compiler/load/provenance.js';
 import { nameRanges } from '../compiler/diff.js';
+import { UNKNOWN_CAPACITY } from '../compiler/memory/report.js';
 import { numberRanges } from '../compiler/plan/hostlist.js';
 import type { LaunchPlan, PlanNode, PlanProcess } from '../compiler/plan/types.js';
 import { isPlainTable, joinPath, type KeyPart } from '../compiler/spec/key-path.js';
@@ -254,10 +255,14 @@ interface Segment {
 const SEGMENT_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** One stacked bar against a capacity; the figures are also data attributes for tools and tests. */
-function bar(id: string, title: string, segments: Segment[], used: number, capacity: number, figure: string, note: string): string {
+function bar(id: string, title: string, segments: Segment[], used: number, capacityOrUnknown: number | null, figure: string, noteText: string): string {
+  // A capacity the spec does not declare: the need fills the bar, and the page says who checks it.
+  const unknown = capacityOrUnknown === null;
+  const capacity = capacityOrUnknown ?? used;
+  const note = unknown ? (noteText ? `${noteText}; ${UNKNOWN_CAPACITY}` : UNKNOWN_CAPACITY) : noteText;
   const scale = Math.max(used, capacity, 1e-9);
   const share = capacity > 0 ? used / capacity : 1;
-  const state = share > 1 ? 'over' : share > 0.92 ? 'tight' : 'ok';
+  const state = unknown ? 'unknown' : share > 1 ? 'over' : share > 0.92 ? 'tight' : 'ok';
   const parts = segments
     .filter((s) => s.value > 0)
     .map((s, i) => `<span style="width:${((s.value / scale) * 100).toFixed(3)}%;background:${SEGMENT_COLOURS[i % SEGMENT_COLOURS.length]}" title="${esc(`${s.label}: ${s.value}`)}"></span>`)
@@ -267,7 +272,7 @@ function bar(id: string, title: string, segments: Segment[], used: number, capac
     .filter((s) => s.value > 0)
     .map((s, i) => `<span><s style="background:${SEGMENT_COLOURS[i % SEGMENT_COLOURS.length]}"></s>${esc(s.label)} ${esc(s.value >= 1e4 ? tokensText(s.value) : gibText(s.value))}</span>`)
     .join('');
-  return `<div class="mem ${state}" id=mem-${id} data-used="${used}" data-capacity="${capacity}"><div class=mh><b>${esc(title)}</b><span class=fig>${esc(figure)}</span><span class=pc>${pct(used, capacity)}</span></div><div class=bar>${parts}${cap}</div><div class=sl>${legend}</div>${note ? `<div class=note>${esc(note)}</div>` : ''}</div>`;
+  return `<div class="mem ${state}" id=mem-${id} data-used="${used}" data-capacity="${unknown ? '' : capacity}"><div class=mh><b>${esc(title)}</b><span class=fig>${esc(figure)}</span><span class=pc>${unknown ? '?' : pct(used, capacity)}</span></div><div class=bar>${parts}${cap}</div><div class=sl>${legend}</div>${note ? `<div class=note>${esc(note)}</div>` : ''}</div>`;
 }
 
 function memorySection(plan: LaunchPlan): string {
@@ -282,7 +287,7 @@ function memorySection(plan: LaunchPlan): string {
   out.push(bar('trainer-gpu', 'trainer GPU (busiest rank)', trainerSegments, t.fit_gib, t.capacity_gib, `${gibText(t.fit_gib)} / ${gibText(t.capacity_gib)} GiB`, `peak ${gibText(t.peak_gib)} GiB reserved in ${t.peak_phase}; upper bound ${gibText(t.fit_upper_gib)} GiB (+${Math.round(t.upper_margin * 100)} %, the model's largest under-prediction on measured runs)${t.extrapolated.length ? `; extrapolated beyond the measured runs: ${t.extrapolated.join(', ')}` : ''}`));
   const h = t.host_breakdown_gib;
   const hostLabel: Record<string, string> = { processes: 'processes', optimizer: 'offloaded optimizer', activations: 'offloaded activations', orchestrator: 'orchestrator + env servers' };
-  out.push(bar('trainer-host', 'trainer node host RAM', Object.entries(h).map(([k, v]) => ({ label: hostLabel[k] ?? k, value: v })), t.host_gib, t.host_capacity_gib, `${gibText(t.host_gib)} / ${gibText(t.host_capacity_gib)} GiB`, ''));
+  out.push(bar('trainer-host', 'trainer node host RAM', Object.entries(h).map(([k, v]) => ({ label: hostLabel[k] ?? k, value: v })), t.host_gib, t.host_capacity_gib, `${gibText(t.host_gib)} / ${t.host_capacity_gib === null ? '?' : gibText(t.host_capacity_gib)} GiB`, ''));
   if (m.inference) {
     const i = m.inference;
     const inferencePool = plan.roles.inference ? plan.cluster.pools.find((p) => p.name === plan.roles.inference!.pool) : undefined;
@@ -328,7 +333,7 @@ function memorySection(plan: LaunchPlan): string {
       ],
       d.run_dir_gib,
       d.capacity_gib,
-      `${gibText(d.run_dir_gib)} / ${gibText(d.capacity_gib)} GiB`,
+      `${gibText(d.run_dir_gib)} / ${d.capacity_gib === null ? '?' : gibText(d.capacity_gib)} GiB`,
       '',
     ),
   );
@@ -412,7 +417,7 @@ s{display:inline-block;width:9px;height:9px;border-radius:50%;text-decoration:no
 .tiles{display:flex;flex-wrap:wrap;gap:4px}.node{display:inline-flex;align-items:center;gap:4px;border:1px solid var(--line);border-radius:4px;padding:2px 4px;background:#fff}.node b{font-size:10.5px;font-weight:500;color:var(--mut);min-width:var(--lw,2ch);text-align:right;font-variant-numeric:tabular-nums}.node .gs i{width:7px;height:14px}.node em{width:28px;height:14px}.node .ch{display:inline-flex;flex-direction:column;gap:1px}.node s{width:6px;height:6px}.node:hover{border-color:#888}
 .mem{margin:0 0 14px;max-width:980px}.mh{display:flex;gap:14px;align-items:baseline}.mh .fig{font-variant-numeric:tabular-nums}.mh .pc{margin-left:auto;font-variant-numeric:tabular-nums;color:var(--mut)}
 .bar{position:relative;display:flex;height:18px;background:#eef0f3;border-radius:3px;overflow:hidden;margin:3px 0}.bar span{height:100%}.bar .cap{position:absolute;top:0;bottom:0;width:2px;background:#000}
-.mem.over .pc{color:#c62828;font-weight:600}.mem.tight .pc{color:#b26a00;font-weight:600}.sl{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:12px;color:var(--mut)}.sl s{border-radius:2px;margin-right:4px}.note{font-size:12px;color:var(--mut)}
+.mem.over .pc{color:#c62828;font-weight:600}.mem.unknown .pc{color:var(--mut)}.mem.tight .pc{color:#b26a00;font-weight:600}.sl{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:12px;color:var(--mut)}.sl s{border-radius:2px;margin-right:4px}.note{font-size:12px;color:var(--mut)}
 .fleet{font-size:12.5px;margin:-6px 0 14px}.num{text-align:right;font-variant-numeric:tabular-nums}tr.over td{color:#c62828}
 .diag td{border-top:1px solid #eaeef2}.sev{font-size:11.5px;padding:1px 6px;border-radius:8px;background:#eaeef2}.error .sev{background:#ffebe9;color:#c62828}.warning .sev{background:#fff4d6;color:#8a5a00}.info .sev{background:#ddf4ff;color:#0a5a8a}.hint{color:var(--mut);font-size:12.5px}.at{color:var(--mut);white-space:nowrap}
 .spec td{border-top:1px solid #eaeef2;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}.spec td:nth-child(2){max-width:520px;overflow-wrap:anywhere}.spec td:nth-child(3){color:var(--mut)}summary{cursor:pointer;color:var(--mut)}#filter{font:inherit;font-size:12.5px;margin-left:6px;padding:1px 6px;width:220px}

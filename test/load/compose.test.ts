@@ -79,7 +79,8 @@ describe('resolveSpec', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.resolved.spec.trainer.ep).toBe('auto');
-    expect(result.resolved.spec.cluster.slurm.signal).toBe('USR1@900');
+    expect(result.resolved.spec.cluster.slurm.signal).toBe(''); // derived from the time limit (plan/slurm-time.ts)
+    expect(result.resolved.spec.cluster.disk_gib).toBeUndefined(); // unknown, not invented
     expect(result.resolved.provenance.get('trainer.ep')).toEqual({ source: 'default' });
     expect(result.resolved.provenance.get('model.name')).toMatchObject({ source: 'file', value: { line: 2, column: 8 } });
     expect(result.resolved.spec.trainer.nodes).toBeUndefined();

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listPresets, presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
+import { renderArtifacts } from '../../src/compiler/emit/artifacts.js';
 import { derive } from '../../src/compiler/plan/derive.js';
+import { defaultSlurmSignal } from '../../src/compiler/plan/slurm-time.js';
 import { resolveSpec } from '../../src/compiler/resolve.js';
 import type { LaunchPlan } from '../../src/compiler/plan/types.js';
 import { nodeMap } from '../../src/cli/render-plan.js';
@@ -214,7 +216,7 @@ describe('hosted sandboxes', () => {
 
 describe('the Slurm time-limit warning', () => {
   it('parses every Slurm time format', async () => {
-    const { slurmTimeSeconds } = await import('../../src/compiler/check/rules/cluster.js');
+    const { slurmTimeSeconds } = await import('../../src/compiler/plan/slurm-time.js');
     expect(slurmTimeSeconds('90')).toBe(5400);
     expect(slurmTimeSeconds('10:30')).toBe(630);
     expect(slurmTimeSeconds('72:00:00')).toBe(259200);
@@ -224,11 +226,24 @@ describe('the Slurm time-limit warning', () => {
     expect(slurmTimeSeconds('soon')).toBeUndefined();
   });
 
-  it('must come well before the limit, or the run stops as soon as it starts', () => {
-    const r = planSpec(presetPath('i3-mini'), { sets: ['cluster.slurm.time="00:10:00"'] });
+  it('a written signal must come well before the limit, or the run stops as soon as it starts', () => {
+    const r = planSpec(presetPath('i3-mini'), { sets: ['cluster.slurm.time="00:10:00"', 'cluster.slurm.signal="USR1@900"'] });
     const d = r.diagnostics.find((x) => x.code === 'RS1012');
     expect(d?.message).toContain('as soon as it starts');
-    expect(d?.hint).toContain('USR1@60');
+    expect(d?.hint).toContain('"USR1@60" (what rlstack uses when cluster.slurm.signal is not set)');
     expect(planSpec(presetPath('i3-mini')).diagnostics.map((x) => x.code)).not.toContain('RS1012');
+  });
+
+  it('an unset signal is derived from the limit: a tenth of it ahead, at most 900 s — a 10-minute job plans with no error', () => {
+    expect(defaultSlurmSignal('00:10:00')).toBe('USR1@60');
+    expect(defaultSlurmSignal('72:00:00')).toBe('USR1@900');
+    expect(defaultSlurmSignal('2')).toBe('USR1@12');
+    expect(defaultSlurmSignal('not a time')).toBe('USR1@900');
+    const r = planSpec(presetPath('i3-mini'), { sets: ['cluster.slurm.time="00:10:00"'] });
+    expect(r.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
+    expect(r.ok && r.plan.cluster.settings.find((s) => s.key === 'cluster.slurm.signal')).toEqual({ key: 'cluster.slurm.signal', value: 'USR1@60', origin: 'derived' });
+    if (!r.ok) return;
+    const { artifacts } = renderArtifacts(r.resolved, r.derived, r.plan);
+    expect(artifacts.find((a) => a.path === 'slurm/job.sbatch')!.content).toContain('#SBATCH --signal=B:USR1@60\n');
   });
 });

@@ -20,6 +20,8 @@ export interface Diagnostic {
   line?: number;
   column?: number;
   hint?: string;
+  /** Other places that matter (TypeScript's related information): e.g. the user's file, where an inherited value is overridden. */
+  related?: { message: string; file: string; line?: number; column?: number }[];
 }
 
 export interface DiagnosticInput {

@@ -30,6 +30,7 @@ export function renderDiagnostic(d: Diagnostic, sources: SourceTexts, style: Sty
   const frame = d.file && d.line ? codeFrame(sources.get(d.file), d.line, d.column ?? 1, style) : undefined;
   if (frame) lines.push(frame);
   if (d.hint) lines.push(`  ${style.cyan('hint:')} ${d.hint}`);
+  for (const r of d.related ?? []) lines.push(`  ${style.cyan('note:')} ${r.file}${r.line ? `:${r.line}:${r.column ?? 1}` : ''}: ${r.message}`);
   return lines.join('\n');
 }
 

@@ -24,6 +24,9 @@ export const NCCL_BUFFERS_GIB = 0.5;
 /** Above this share of a capacity, a warning: allocator spikes and version drift eat thin margins. */
 const TIGHT = 0.92;
 
+/** What a report says where the spec declares no capacity: the need is known, the capacity is not (yet). */
+export const UNKNOWN_CAPACITY = 'capacity unknown (not in the spec): each node checks it at start';
+
 export interface MemoryReport {
   trainer: {
     peak_gib: number;
@@ -34,7 +37,8 @@ export interface MemoryReport {
     upper_margin: number;
     capacity_gib: number;
     host_gib: number;
-    host_capacity_gib: number;
+    /** null: not declared — each trainer node compares host_gib with what it has at start. */
+    host_capacity_gib: number | null;
     peak_phase: string;
     extrapolated: string[];
     breakdown_gib: Record<string, number>;
@@ -62,7 +66,7 @@ export interface MemoryReport {
     inflight_tokens_per_replica: number;
     mean_rollout_tokens: number;
   } | null;
-  disk: { run_dir_gib: number; checkpoint_gib: number; checkpoints_kept: number; broadcasts_gib: number; model_cache_gib: number; capacity_gib: number };
+  disk: { run_dir_gib: number; checkpoint_gib: number; checkpoints_kept: number; broadcasts_gib: number; model_cache_gib: number; /** null: not declared — checked on the nodes at start. */ capacity_gib: number | null };
   sandboxes: { node: number; slots: number; demand: number; environments: string[] }[];
 }
 
@@ -148,12 +152,13 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
     orchestratorHere: orchestratorOnTrainer,
     envServersHere: orchestratorOnTrainer ? envServersOnOrchestrator : 0,
   });
-  if (host.totalGib > trainerPool.hostMemoryGib) {
-    const fixes = hostFixes(ctx, trainerPool.hostMemoryGib, capacity);
+  const hostCapacity = trainerPool.hostMemoryGib;
+  if (hostCapacity !== undefined && host.totalGib > hostCapacity) {
+    const fixes = hostFixes(ctx, hostCapacity, capacity);
     say(
       'RS2002',
       'trainer.optimizer_offload',
-      `a trainer node needs ${gib(host.totalGib)} of host RAM, ${gib(host.totalGib - trainerPool.hostMemoryGib)} more than its ${gib(trainerPool.hostMemoryGib)} (optimizer state ${gib(host.optimizerGib)}, offloaded activations ${gib(host.activationsGib)})`,
+      `a trainer node needs ${gib(host.totalGib)} of host RAM, ${gib(host.totalGib - hostCapacity)} more than its ${gib(hostCapacity)} (optimizer state ${gib(host.optimizerGib)}, offloaded activations ${gib(host.activationsGib)})`,
       fixes.length ? `fits with ${fixes.join('; or ')}` : `raise ${trainerPool.path}.host_memory_gib if the nodes have more`,
     );
   }
@@ -173,13 +178,14 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
     servedWeightsDtype: spec.inference.weights_dtype,
   });
   const defaultPool = derived.pools.get(DEFAULT_POOL)!;
-  if (disk.runDirGib > defaultPool.diskGib) {
+  const diskCapacity = defaultPool.diskGib;
+  if (diskCapacity !== undefined && disk.runDirGib > diskCapacity) {
     const perCheckpoint = disk.checkpointGib;
-    const keepFits = Math.floor((defaultPool.diskGib - disk.modelCacheGib - disk.broadcastsGib) / Math.max(perCheckpoint, 1e-9));
+    const keepFits = Math.floor((diskCapacity - disk.modelCacheGib - disk.broadcastsGib) / Math.max(perCheckpoint, 1e-9));
     say(
       'RS2003',
       'checkpoint.keep',
-      `the run dir needs ${gib(disk.runDirGib)} (${disk.checkpointsKept} checkpoints × ${gib(perCheckpoint)}, broadcasts ${gib(disk.broadcastsGib)}, model cache ${gib(disk.modelCacheGib)}), more than the ${gib(defaultPool.diskGib)} of cluster.disk_gib`,
+      `the run dir needs ${gib(disk.runDirGib)} (${disk.checkpointsKept} checkpoints × ${gib(perCheckpoint)}, broadcasts ${gib(disk.broadcastsGib)}, model cache ${gib(disk.modelCacheGib)}), more than the ${gib(diskCapacity)} of cluster.disk_gib`,
       keepFits >= 1 ? `fits keeping ${keepFits} checkpoint${keepFits === 1 ? '' : 's'} in all (checkpoint.keep and keep_interval)` : 'the model cache alone does not fit: use a larger filesystem',
     );
   }
@@ -299,7 +305,7 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
         upper_margin: UPPER_BOUND_MARGIN,
         capacity_gib: capacity,
         host_gib: round(host.totalGib),
-        host_capacity_gib: trainerPool.hostMemoryGib,
+        host_capacity_gib: hostCapacity ?? null,
         peak_phase: trainer.peakPhase,
         extrapolated,
         breakdown_gib: {
@@ -320,7 +326,7 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
         checkpoints_kept: disk.checkpointsKept,
         broadcasts_gib: round(disk.broadcastsGib),
         model_cache_gib: round(disk.modelCacheGib),
-        capacity_gib: defaultPool.diskGib,
+        capacity_gib: diskCapacity ?? null,
       },
       sandboxes,
     },

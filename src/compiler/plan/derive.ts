@@ -20,8 +20,9 @@ export interface Pool {
   gpuId: string;
   gpu: GpuSpec | undefined;
   cpusPerNode: number;
-  hostMemoryGib: number;
-  diskGib: number;
+  /** Undefined when the spec does not say: unknown until each node reports it at start. */
+  hostMemoryGib: number | undefined;
+  diskGib: number | undefined;
   /** Hosts from the ssh inventory (ssh backend), else null: on Slurm they are known at run time. */
   hosts: string[] | null;
 }

@@ -15,6 +15,7 @@ import { trainerCommand, trainerEnv } from '../../runtime/components/trainer.js'
 import { secretsFor } from '../../runtime/components/common.js';
 import { DEFAULT_POOL, type Derived } from './derive.js';
 import { derivePorts } from './ports.js';
+import { clusterSettings } from './settings.js';
 import { boxDemand, slotsPerNode } from './sandbox-capacity.js';
 import { environmentSources, type Source } from './sources.js';
 import type { LaunchPlan, PlanNode, PlanProcess } from './types.js';
@@ -270,6 +271,7 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
       gpu: defaultPool.gpu ? { id: defaultPool.gpu.id, name: defaultPool.gpu.name, memory_gib: defaultPool.gpu.memoryGib } : null,
       backend: spec.cluster.backend,
       pools: [...derived.pools.values()].map((pool) => ({ name: pool.name, nodes: pool.nodes, gpus_per_node: pool.gpusPerNode, gpu: pool.gpusPerNode > 0 ? pool.gpuId : null, first_node: firstNode.get(pool.name)! })),
+      settings: clusterSettings(spec, resolved.provenance),
     },
     model: {
       name: spec.model.name,

@@ -21,17 +21,22 @@ export interface NodeSlots {
 export function systemReserve(pool: Pool): { cpus: number; memoryGib: number; diskGib: number } {
   return {
     cpus: Math.max(2, Math.ceil(pool.cpusPerNode * 0.05)),
-    memoryGib: Math.max(8, Math.ceil(pool.hostMemoryGib * 0.05)),
-    diskGib: Math.max(50, Math.ceil(pool.diskGib * 0.1)),
+    memoryGib: Math.max(8, Math.ceil((pool.hostMemoryGib ?? 0) * 0.05)),
+    diskGib: Math.max(50, Math.ceil((pool.diskGib ?? 0) * 0.1)),
   };
+}
+
+/** Boxes a capacity holds; a capacity the spec does not declare limits nothing here (the node checks it at start). */
+function boxesIn(capacity: number | undefined, reserve: number, perBox: number): number {
+  return capacity === undefined ? Number.MAX_SAFE_INTEGER : Math.max(0, Math.floor((capacity - reserve) / perBox));
 }
 
 export function slotsPerNode(spec: Spec, pool: Pool): NodeSlots {
   const reserve = systemReserve(pool);
   const s = spec.sandboxes;
   const byCpu = Math.max(0, Math.floor((pool.cpusPerNode - reserve.cpus) / s.cpus));
-  const byMemory = Math.max(0, Math.floor((pool.hostMemoryGib - reserve.memoryGib) / s.memory_gib));
-  const byDisk = Math.max(0, Math.floor((pool.diskGib - reserve.diskGib) / s.disk_gib));
+  const byMemory = boxesIn(pool.hostMemoryGib, reserve.memoryGib, s.memory_gib);
+  const byDisk = boxesIn(pool.diskGib, reserve.diskGib, s.disk_gib);
   const byNetwork = s.network === 'restricted' ? MAX_BOXES_PER_BRIDGE : Number.MAX_SAFE_INTEGER;
   return { slots: Math.min(byCpu, byMemory, byDisk, byNetwork), byCpu, byMemory, byDisk, byNetwork };
 }

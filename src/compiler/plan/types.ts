@@ -59,6 +59,8 @@ export interface LaunchPlan {
     gpu: { id: string; name: string; memory_gib: number } | null;
     backend: string;
     pools: { name: string; nodes: number; gpus_per_node: number; gpu: string | null; first_node: number }[];
+    /** Capacities and Slurm limits, each with where it came from (a default says so; an undeclared capacity is null). */
+    settings: import('./settings.js').PlanSetting[];
   };
   model: { name: string; arch: string | null; seq_len: number; parameters: number | null; active_parameters: number | null };
   nodes: PlanNode[];

@@ -53,9 +53,9 @@ const SlurmTable = Table(
     ...SlurmFields,
     time: Str('wall-clock limit, Slurm syntax (D-HH:MM:SS, HH:MM:SS, MM)', { default: '24:00:00' }),
     requeue: Bool('requeue on node failure or preemption, then resume from the latest checkpoint', false),
-    signal: Str('signal and lead time before the limit: the run checkpoints, then stops cleanly', {
-      default: 'USR1@900',
-      pattern: '^(B:)?[A-Z0-9]+@[0-9]+$',
+    signal: Str('signal and lead time before the limit: the run checkpoints, then stops cleanly; empty = USR1 a tenth of cluster.slurm.time ahead, at most 900 s', {
+      default: '',
+      pattern: '^((B:)?[A-Z0-9]+@[0-9]+)?$',
     }),
     login: Str('ssh destination (user@host or a ~/.ssh/config alias) to run sbatch, scontrol and scancel on, reached with the [cluster.ssh] settings; empty = the local Slurm client', { default: '' }),
   },
@@ -86,7 +86,7 @@ const SshTable = Table(
     skip_checks: Type.Array(Enum(SKIPPABLE_PREFLIGHT_CHECKS, 'a preflight check'), {
       default: [],
       uniqueItems: true,
-      description: 'preflight checks reported as skipped instead of run, for nodes they misjudge (e.g. memory under a container limit); reachability, the shared run dir and prime-rl are always checked',
+      description: 'as cluster.skip_checks (both lists are waived on every back end; kept for existing specs); reachability, the shared run dir and prime-rl are always checked',
     }),
   },
   'SSH settings, used when cluster.backend = "ssh"',
@@ -164,8 +164,8 @@ export const SpecSchema = Type.Object(
         gpus_per_node: Int(0, 'GPUs per node', { default: 8, maximum: 16 }),
         gpu: Str('GPU catalogue id: a100-80g, h100, h200, b200, a6000', { default: 'h100' }),
         cpus_per_node: Int(1, 'CPU cores per node', { default: 96 }),
-        host_memory_gib: Type.Number({ exclusiveMinimum: 0, default: 1024, description: 'host RAM per node (GiB)' }),
-        disk_gib: Type.Number({ exclusiveMinimum: 0, default: 1000, description: 'free space of the run dir filesystem (GiB)' }),
+        host_memory_gib: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'host RAM per node (GiB); unset = unknown: the plan shows the need, each node checks it at start' })),
+        disk_gib: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'free space of the run dir filesystem (GiB); unset = unknown: the plan shows the need, each node checks it at start' })),
         backend: Enum(['slurm', 'ssh', 'local'] as const, 'how the run is started', 'local'),
         pools: Type.Record(Type.String({ pattern: POOL_NAME_PATTERN }), PoolTable, {
           additionalProperties: false,
@@ -174,6 +174,11 @@ export const SpecSchema = Type.Object(
         }),
         slurm: SlurmTable,
         ssh: SshTable,
+        skip_checks: Type.Array(Enum(SKIPPABLE_PREFLIGHT_CHECKS, 'a node check'), {
+          default: [],
+          uniqueItems: true,
+          description: 'node checks waived on every back end (node.sh\'s check at start and the SSH preflight), for nodes they misjudge: e.g. "memory" where the processes need less RAM than the estimate; the venv, the shared run dir and prime-rl are always checked',
+        }),
       },
       'the default pool of nodes and how to reach it',
     ),

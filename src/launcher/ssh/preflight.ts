@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HOST_CAPACITY_FUNCTIONS } from '../../runtime/host-capacity.js';
 import { pathPrefix, shQuote } from '../../runtime/shell.js';
 import type { Planned } from '../prepare.js';
 import { onAll, type SshPool } from './transport.js';
@@ -33,7 +34,7 @@ want_rev=${shQuote(o.revision)}
 gpus=${shQuote(String(o.gpus))}
 ports=(${o.ports.map((p) => shQuote(String(p))).join(' ')})
 emit() { printf '%s\\t%s\\t%s\\n' "$1" "$2" "$3"; }
-emit host ok "$(hostname)"
+${HOST_CAPACITY_FUNCTIONS}emit host ok "$(hostname)"
 if (( gpus > 0 )); then
   if ! command -v nvidia-smi > /dev/null 2>&1; then
     emit gpus FAIL "nvidia-smi not found on PATH ($PATH)"
@@ -62,27 +63,10 @@ done
 if (( \${#busy[@]} )); then emit ports FAIL "in use: \${busy[*]}"
 elif (( \${#ports[@]} )); then emit ports ok "\${ports[*]} free"
 else emit ports ok "none planned"; fi
-d=$run_dir
-while [[ ! -d $d && $d != / ]]; do d=$(dirname "$d"); done
-emit disk ok "$(df -Pk "$d" 2>/dev/null | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }')"
-mem=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
-# A memory limit on this session's cgroup or any parent (a container, a slice) is what the run can really
-# use: cgroup v2 (memory.max), or v1's memory controller (memory.limit_in_bytes).
-while IFS=: read -r _ controllers cg; do
-  case $controllers in
-    '') base=/sys/fs/cgroup file=memory.max ;;
-    memory | *,memory | memory,* | *,memory,*) base=/sys/fs/cgroup/memory file=memory.limit_in_bytes ;;
-    *) continue ;;
-  esac
-  cg=\${cg%/}
-  while :; do
-    lim=$(cat "$base$cg/$file" 2>/dev/null) || lim=
-    if [[ $lim =~ ^[0-9]+$ ]] && (( lim / 1024 < mem )); then mem=$((lim / 1024)); fi
-    [[ -n $cg ]] || break
-    cg=\${cg%/*}
-  done
-done < /proc/self/cgroup
-emit memory ok "$(awk -v k="$mem" 'BEGIN { printf "%.1f", k / 1048576 }')"
+disk_kib=$(free_disk_kib "$run_dir")
+emit disk ok "$(awk -v k="$disk_kib" 'BEGIN { if (k != "") printf "%.1f", k / 1048576 }')"
+mem_kib=$(usable_memory_kib)
+emit memory ok "$(awk -v k="$mem_kib" 'BEGIN { if (k != "") printf "%.1f", k / 1048576 }')"
 `;
 }
 
@@ -99,7 +83,8 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
   const tokenFile = join(runDir, `.rlstack-preflight-${token}`);
   writeFileSync(tokenFile, token);
   const settings = pool.settings;
-  const skipped = new Set<string>(resolved.spec.cluster.ssh.skip_checks);
+  // Which key waived a check, to name it in the row.
+  const skipped = new Map<string, string>([...resolved.spec.cluster.ssh.skip_checks.map((c) => [c, 'cluster.ssh.skip_checks'] as const), ...resolved.spec.cluster.skip_checks.map((c) => [c, 'cluster.skip_checks'] as const)]);
   try {
     const results = await onAll(hosts, settings.max_parallel, async (host, i) => {
       const node = plan.nodes[i]!;
@@ -128,7 +113,7 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
         return;
       }
       const push = (check: string, result: PreflightRow['result'], detail: string) =>
-        rows.push(skipped.has(check) ? { node: i, host, check, result: 'skipped', detail: `cluster.ssh.skip_checks (would be: ${result}, ${detail})` } : { node: i, host, check, result, detail });
+        rows.push(skipped.has(check) ? { node: i, host, check, result: 'skipped', detail: `${skipped.get(check)} (would be: ${result}, ${detail})` } : { node: i, host, check, result, detail });
       if (p.gpusPerNode > 0) {
         const g = got.get('gpus')!;
         if (g.result !== 'ok') push('gpus', 'FAIL', g.detail);
@@ -145,9 +130,12 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
         const g = got.get(check)!;
         push(check === 'shared' ? 'shared run dir' : check, g.result === 'ok' ? 'ok' : 'FAIL', g.detail);
       }
-      const disk = Number(got.get('disk')?.detail);
-      push('disk', Number.isFinite(disk) && disk >= p.diskGib ? 'ok' : 'FAIL', Number.isFinite(disk) ? `${disk} GiB free under the run dir, the spec says ${p.diskGib}` : 'df failed');
-      push('memory', ...memoryVerdict(Number(got.get('memory')?.detail), p.hostMemoryGib, p.path, node.roles.includes('trainer') ? plan.memory?.trainer.host_gib : undefined));
+      const measured = (check: string) => {
+        const detail = got.get(check)?.detail;
+        return detail ? Number(detail) : NaN;
+      };
+      push('disk', ...diskVerdict(measured('disk'), p.diskGib, p.path, plan.memory?.disk.run_dir_gib));
+      push('memory', ...memoryVerdict(measured('memory'), p.hostMemoryGib, p.path, node.roles.includes('trainer') ? plan.memory?.trainer.host_gib : undefined));
     });
     return rows;
   } finally {
@@ -162,21 +150,46 @@ export const CHECK_HINTS: Record<string, string> = {
   'prime-rl': 'every node needs the prime-rl checkout at run.prime_rl_dir, at run.prime_rl_revision, with its .venv (uv sync)',
   ports: 'something else listens on a planned port: stop it, or move rlstack\'s ports with [ports] base',
   disk: 'free space under the run dir, or leave the node out of cluster.ssh.hosts',
-  memory: 'use nodes with more RAM or lower the trainer\'s host need (rlstack plan shows it); cluster.ssh.skip_checks = ["memory"] waives the check where the node\'s figure is wrong',
+  memory: 'use nodes with more RAM or lower the trainer\'s host need (rlstack plan shows it); cluster.skip_checks = ["memory"] waives the check where the node\'s figure is wrong',
 };
 
 /**
- * A node with less RAM than the memory model says it needs fails (the run would be OOM-killed hours in);
- * less than the spec declares but enough for the need is a warning, since the declared size only feeds the
- * estimate. Nodes the model has no host figure for (inference, sandboxes) are held to the declared size.
+ * A node with less RAM than the memory model says it needs fails (the run would be OOM-killed hours in).
+ * A declared size only feeds the estimate: a node with less than declared but enough for the need is a
+ * warning; without a declared size the measured one is simply reported.
  */
-export function memoryVerdict(measuredGib: number, declaredGib: number, poolPath: string, neededGib: number | undefined): [PreflightRow['result'], string] {
+export function memoryVerdict(measuredGib: number, declaredGib: number | undefined, poolPath: string, neededGib: number | undefined): [PreflightRow['result'], string] {
   if (!Number.isFinite(measuredGib)) return ['FAIL', 'cannot read /proc/meminfo'];
-  const said = `${measuredGib} GiB, the spec says ${declaredGib}`;
+  return capacityVerdict(measuredGib, declaredGib, neededGib, {
+    measured: `${measuredGib} GiB`,
+    short: (need) => `${measuredGib} GiB, a trainer node needs ${need} GiB (optimizer state, offloaded activations, ranks)`,
+    fix: `${poolPath}.host_memory_gib`,
+  });
+}
+
+/** Free space of the run dir's filesystem against what the run writes there (checkpoints, broadcasts, model cache). */
+export function diskVerdict(measuredGib: number, declaredGib: number | undefined, poolPath: string, neededGib: number | undefined): [PreflightRow['result'], string] {
+  if (!Number.isFinite(measuredGib)) return ['FAIL', 'df failed under the run dir'];
+  return capacityVerdict(measuredGib, declaredGib, neededGib, {
+    measured: `${measuredGib} GiB free under the run dir`,
+    short: (need) => `${measuredGib} GiB free under the run dir, the run needs ${need} GiB (checkpoints kept, broadcasts, model cache)`,
+    fix: `${poolPath}.disk_gib`,
+  });
+}
+
+function capacityVerdict(
+  measuredGib: number,
+  declaredGib: number | undefined,
+  neededGib: number | undefined,
+  say: { measured: string; short: (need: number) => string; fix: string },
+): [PreflightRow['result'], string] {
   const need = neededGib === undefined ? undefined : Math.round(neededGib * 10) / 10;
-  if (need !== undefined && measuredGib < need) return ['FAIL', `${measuredGib} GiB, a trainer node needs ${need} GiB (optimizer state, offloaded activations, ranks)`];
-  if (measuredGib >= declaredGib * 0.9) return ['ok', need !== undefined ? `${said} (needs ${need})` : said];
-  return ['warn', need !== undefined ? `${said}; enough for the estimated ${need} GiB` : `${said}: set ${poolPath}.host_memory_gib to what the nodes have`];
+  if (need !== undefined && measuredGib < need) return ['FAIL', say.short(need)];
+  const needs = need !== undefined ? ` (the run needs ${need})` : '';
+  if (declaredGib === undefined) return ['ok', `${say.measured}${needs}`];
+  const said = `${say.measured}, the spec says ${declaredGib}`;
+  if (measuredGib >= declaredGib * 0.9) return ['ok', `${said}${needs}`];
+  return ['warn', need !== undefined ? `${said}; enough for the estimated ${need} GiB` : `${said}: set ${say.fix} to what the nodes have`];
 }
 
 /** One table: every row for a small cluster; failures (and a count of clean nodes) for a large one. */

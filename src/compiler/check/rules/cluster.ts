@@ -4,6 +4,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { didYouMean } from '../../diagnostics/did-you-mean.js';
 import { DEFAULT_POOL } from '../../plan/derive.js';
 import { expandHostlist } from '../../plan/hostlist.js';
+import { defaultSlurmSignal, slurmTimeSeconds } from '../../plan/slurm-time.js';
 import { derivePorts } from '../../plan/ports.js';
 import { joinPath } from '../../spec/key-path.js';
 import { plural, report, type Rule, type RuleContext } from '../context.js';
@@ -297,29 +298,18 @@ export const poolsNotOversubscribed: Rule = (ctx) => {
   return out;
 };
 
-/** Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S → seconds (undefined when not one of them). */
-export function slurmTimeSeconds(text: string): number | undefined {
-  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(text);
-  if (!m) return undefined;
-  const [, d, a, b, c] = m;
-  const n = (x: string | undefined) => (x === undefined ? 0 : Number(x));
-  if (d !== undefined) return n(d) * 86400 + n(a) * 3600 + n(b) * 60 + n(c);
-  if (c !== undefined) return n(a) * 3600 + n(b) * 60 + n(c);
-  if (b !== undefined) return n(a) * 60 + n(b);
-  return n(a) * 60;
-}
-
 /** The warning signal must come well before the limit; otherwise it stops the run at once. */
 export const signalBeforeTimeLimit: Rule = (ctx) => {
   const slurm = ctx.spec.cluster.slurm;
-  if (ctx.spec.cluster.backend !== 'slurm' || slurm.time === '') return [];
+  // An unset signal is derived from the limit (plan/slurm-time.ts): only a written one can be wrong.
+  if (ctx.spec.cluster.backend !== 'slurm' || slurm.time === '' || slurm.signal === '') return [];
   const limit = slurmTimeSeconds(slurm.time);
   const lead = Number(/@(\d+)$/.exec(slurm.signal)?.[1]);
   if (limit === undefined || !Number.isFinite(lead) || lead < limit / 2) return [];
   return [
     report(ctx, 'RS1012', 'cluster.slurm.signal', {
       message: `cluster.slurm.signal = "${slurm.signal}" warns ${lead} s before a time limit of ${slurm.time} (${limit} s): the run would checkpoint and stop ${lead >= limit ? 'as soon as it starts' : 'before half of its time'}`,
-      hint: `a lead time well below the limit, e.g. "USR1@${Math.max(60, Math.floor(limit / 10))}"`,
+      hint: `a lead time well below the limit, e.g. "${defaultSlurmSignal(slurm.time)}" (what rlstack uses when cluster.slurm.signal is not set)`,
     }),
   ];
 };

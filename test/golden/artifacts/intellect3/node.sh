@@ -24,6 +24,7 @@ ORCHESTRATOR_NODE=48
 RESUME=false
 SANDBOX_DOCKER=true
 LEAVE_OUT_HINT=' — fix the node, or leave it out with cluster.slurm.exclude'
+SKIP_CHECKS=() # waived node checks (cluster.skip_checks): gpus ports disk memory
 
 RLSTACK_ARTIFACTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RLSTACK_RUN_DIR=$(dirname "$RLSTACK_ARTIFACTS")
@@ -359,9 +360,41 @@ lease_check() {
 
 # --------------------------------------------------------------------------------------------- checks
 
+usable_memory_kib() { # MemTotal, or less where this session's cgroup (or a parent: a container, a slice) limits it
+  local mem lim base file controllers cg
+  mem=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo 2> /dev/null)
+  [[ $mem =~ ^[0-9]+$ ]] || return 1
+  # cgroup v2 (memory.max), or v1's memory controller (memory.limit_in_bytes).
+  while IFS=: read -r _ controllers cg; do
+    case $controllers in
+      '') base=/sys/fs/cgroup file=memory.max ;;
+      memory | *,memory | memory,* | *,memory,*) base=/sys/fs/cgroup/memory file=memory.limit_in_bytes ;;
+      *) continue ;;
+    esac
+    cg=${cg%/}
+    while :; do
+      lim=$(cat "$base$cg/$file" 2> /dev/null) || lim=
+      if [[ $lim =~ ^[0-9]+$ ]] && (( lim / 1024 < mem )); then mem=$((lim / 1024)); fi
+      [[ -n $cg ]] || break
+      cg=${cg%/*}
+    done
+  done < /proc/self/cgroup
+  printf '%s\n' "$mem"
+}
+
+free_disk_kib() { # dir — free space of the filesystem holding dir (its nearest existing ancestor)
+  local d=$1 kib
+  while [[ ! -d $d && $d != / ]]; do d=$(dirname "$d"); done
+  kib=$(df -Pk "$d" 2> /dev/null | awk 'NR == 2 { print $4 }')
+  [[ $kib =~ ^[0-9]+$ ]] || return 1
+  printf '%s\n' "$kib"
+}
+gib_text() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1048576 }'; }
+skipped() { [[ " ${SKIP_CHECKS[*]} " == *" $1 "* ]]; }
+
 check_node() {
-  local problems=() gpus port avail rev
-  if (( RLS_NODE_GPUS > 0 )); then
+  local problems=() gpus port rev
+  if (( RLS_NODE_GPUS > 0 )) && ! skipped gpus; then
     if ! command -v nvidia-smi > /dev/null 2>&1; then
       problems+=("nvidia-smi not found, the plan needs $RLS_NODE_GPUS GPUs here")
     else
@@ -386,11 +419,24 @@ check_node() {
     done
     (( ${#missing[@]} )) && problems+=("the venv at $PRIME_RL_DIR/.venv has no ${missing[*]}: run 'uv sync --all-extras --all-packages' there")
   fi
-  for port in "${RLS_NODE_PORTS[@]}"; do
-    tcp_open 127.0.0.1 "$port" && problems+=("port $port is already in use")
-  done
-  avail=$(df -Pk "$RLSTACK_RUN_DIR" 2>/dev/null | awk 'NR == 2 { print int($4 / 1048576) }')
-  [[ -n $avail ]] && (( avail < 1 )) && problems+=("less than 1 GiB free under $RLSTACK_RUN_DIR")
+  if ! skipped ports; then
+    for port in "${RLS_NODE_PORTS[@]}"; do
+      tcp_open 127.0.0.1 "$port" && problems+=("port $port is already in use")
+    done
+  fi
+  # What the plan estimated against what this node has (the spec may not know, or say wrong): the kernel's
+  # and cgroup's memory figure, the run dir's free space.
+  local kib
+  if ! skipped memory && kib=$(usable_memory_kib) && (( kib < RLS_NODE_NEEDS_MEMORY_GIB * 1048576 )); then
+    problems+=("has $(gib_text "$kib") GiB of RAM (its cgroup's limit included), the plan estimates a trainer node needs $RLS_NODE_NEEDS_MEMORY_GIB GiB")
+  fi
+  if kib=$(free_disk_kib "$RLSTACK_RUN_DIR"); then
+    if (( kib < 1048576 )); then
+      problems+=("less than 1 GiB free under $RLSTACK_RUN_DIR")
+    elif ! skipped disk && (( kib < RLS_NODE_NEEDS_DISK_GIB * 1048576 )); then
+      problems+=("$(gib_text "$kib") GiB free under $RLSTACK_RUN_DIR, the run needs $RLS_NODE_NEEDS_DISK_GIB GiB there (checkpoints kept, broadcasts, model cache): lower checkpoint.keep or free space")
+    fi
+  fi
   if (( ${#problems[@]} )); then
     local IFS=';'
     write_atomic "$STATE_DIR/nodes/node-$NODE_ID" "failed: ${problems[*]}"
