@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
 
   const setOption = () => new Option('--set <key=value>', 'override a key (TOML value syntax); repeatable').argParser(collect).default([] as string[]);
+  const unsetOption = () => new Option('--unset <key>', 'remove a key the spec inherits (e.g. trainer.gpus), before the --set overrides; repeatable').argParser(collect).default([] as string[]);
   const jsonOption = () => new Option('--json', 'print JSON');
   const noColor = () => new Option('--no-color', 'plain output');
 
@@ -32,11 +33,12 @@ export async function main(argv: string[]): Promise<number> {
     .description('resolve, validate and place: print the placement (writes nothing)')
     .argument('<spec>', 'spec file')
     .addOption(setOption())
+    .addOption(unsetOption())
     .addOption(jsonOption())
     .option('--html <file>', 'also write the plan as one self-contained HTML page')
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[]; json?: boolean; html?: string }) => {
-      code = await (await import('./commands/plan.js')).planCommand(spec, { set: opts.set, json: Boolean(opts.json), ...(opts.html ? { html: opts.html } : {}) }, io);
+    .action(async (spec: string, opts: { set: string[]; unset: string[]; json?: boolean; html?: string }) => {
+      code = await (await import('./commands/plan.js')).planCommand(spec, { set: opts.set, unset: opts.unset, json: Boolean(opts.json), ...(opts.html ? { html: opts.html } : {}) }, io);
     });
 
   program
@@ -45,10 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>', 'spec file')
     .requiredOption('-o, --out <dir>', 'output folder')
     .addOption(setOption())
+    .addOption(unsetOption())
     .addOption(jsonOption())
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[]; out: string; json?: boolean }) => {
-      code = await (await import('./commands/compile.js')).compileCommand(spec, { set: opts.set, out: opts.out, json: Boolean(opts.json) }, io);
+    .action(async (spec: string, opts: { set: string[]; unset: string[]; out: string; json?: boolean }) => {
+      code = await (await import('./commands/compile.js')).compileCommand(spec, { set: opts.set, unset: opts.unset, out: opts.out, json: Boolean(opts.json) }, io);
     });
 
   program
@@ -60,9 +63,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--detach', 'return once the job is submitted (Slurm)')
     .option('--force', 'resume even across changes prime-rl cannot resume from')
     .addOption(setOption())
+    .addOption(unsetOption())
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[]; backend?: string; dryRun?: boolean; detach?: boolean; force?: boolean }) => {
-      code = await (await import('./commands/launch.js')).launchCommand(spec, { set: opts.set, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force) }, io);
+    .action(async (spec: string, opts: { set: string[]; unset: string[]; backend?: string; dryRun?: boolean; detach?: boolean; force?: boolean }) => {
+      code = await (await import('./commands/launch.js')).launchCommand(spec, { set: opts.set, unset: opts.unset, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force) }, io);
     });
 
   program
@@ -70,9 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     .description('check every node over SSH (reachable, GPUs, shared run dir, prime-rl, ports, disk, memory); start nothing')
     .argument('<spec>', 'spec file')
     .addOption(setOption())
+    .addOption(unsetOption())
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[] }) => {
-      code = await (await import('./commands/preflight.js')).preflightCommand(spec, { set: opts.set }, io);
+    .action(async (spec: string, opts: { set: string[]; unset: string[] }) => {
+      code = await (await import('./commands/preflight.js')).preflightCommand(spec, { set: opts.set, unset: opts.unset }, io);
     });
 
   program
@@ -116,10 +121,11 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>', 'spec file')
     .argument('<key>', 'key path, e.g. trainer.ep or environments[0].weight')
     .addOption(setOption())
+    .addOption(unsetOption())
     .addOption(jsonOption())
     .addOption(noColor())
-    .action(async (spec: string, key: string, opts: { set: string[]; json?: boolean }) => {
-      code = await (await import('./commands/explain.js')).explainCommand(spec, key, { set: opts.set, json: Boolean(opts.json) }, io);
+    .action(async (spec: string, key: string, opts: { set: string[]; unset: string[]; json?: boolean }) => {
+      code = await (await import('./commands/explain.js')).explainCommand(spec, key, { set: opts.set, unset: opts.unset, json: Boolean(opts.json) }, io);
     });
 
   program

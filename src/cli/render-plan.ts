@@ -15,6 +15,8 @@ export function renderPlan(plan: LaunchPlan, specFile: string, style: Style): st
   out.push(`  run dir   ${plan.run.dir}  (${plan.run.max_steps} steps)`);
   out.push(`  cluster   ${describePools(plan)}; backend ${c.backend}`);
   for (const line of settingLines(plan, style)) out.push(`  ${line}`);
+  const secrets = secretLine(plan);
+  if (secrets) out.push(`  secrets   ${secrets}`);
   const m = plan.model;
   const params = m.parameters ? ` ${billions(m.parameters)} params${m.active_parameters !== m.parameters && m.active_parameters ? `, ${billions(m.active_parameters)} active` : ''}` : '';
   out.push(`  model     ${m.name} (${m.arch ?? 'inline architecture'},${params}), seq_len ${m.seq_len}`);
@@ -45,6 +47,16 @@ function settingLines(plan: LaunchPlan, style: Style): string[] {
   const capacity = [shown('cluster.host_memory_gib', 'host RAM', ' GiB'), shown('cluster.disk_gib', 'run dir disk', ' GiB')].filter(Boolean);
   const slurm = [shown('cluster.slurm.partition', 'partition'), shown('cluster.slurm.time', 'time limit'), shown('cluster.slurm.signal', 'warning')].filter(Boolean);
   return [...(capacity.length ? [`capacity  ${capacity.join(', ')}`] : []), ...(slurm.length ? [`slurm     ${slurm.join(', ')}`] : [])];
+}
+
+/** Each secret by name with the roles that receive it (values never reach a plan). */
+function secretLine(plan: LaunchPlan): string {
+  const roles = new Map<string, Set<string>>();
+  for (const p of plan.processes) for (const name of p.secrets) (roles.get(name) ?? roles.set(name, new Set()).get(name)!).add(p.role);
+  return [...roles.keys()]
+    .sort()
+    .map((name) => `${name} (${[...roles.get(name)!].sort().join(', ')})`)
+    .join(', ');
 }
 
 function describePools(plan: LaunchPlan): string {

@@ -448,6 +448,8 @@ export function renderDiff(diff: PlanDiff, labels: { a: string; b: string }, sty
     return out.join('\n');
   }
   const colour = (line: string) => (line.startsWith('+') ? style.cyan(line) : line.startsWith('-') ? style.red(line) : style.yellow(line));
+  // The count first: a reader (or `| head -3`) knows the size of the change before its 200 lines.
+  out.push(summaryLine(diff));
 
   for (const block of nodeBlocks(diff.changes)) {
     out.push('');
@@ -468,7 +470,6 @@ export function renderDiff(diff: PlanDiff, labels: { a: string; b: string }, sty
     out.push('', style.bold(scope));
     for (const line of foldRuns(changes.map(changeLine))) out.push(`  ${colour(line)}`);
   }
-  out.push('', summaryLine(diff));
   return out.join('\n');
 }
 

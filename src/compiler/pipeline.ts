@@ -12,6 +12,8 @@ import type { LaunchPlan } from './plan/types.js';
 import { resolveSpec, type ResolvedSpec } from './resolve.js';
 
 export interface PlanOptions {
+  /** `--unset KEY`: inherited keys removed before the `--set`s apply. */
+  unsets?: readonly string[];
   sets?: readonly string[];
   cwd?: string;
 }

@@ -22,6 +22,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+const ALIVE_EVERY_MS = 2000;
+
 const RANK: Readonly<Record<string, number>> = { starting: 0, ready: 1, exited: 2, failed: 2, stopped: 2 };
 
 /**
@@ -44,6 +46,7 @@ export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt:
   const planned = new Set(plan.processes.map((p) => p.name));
   const seen = new Map<string, string>();
   const deadline = Date.now() + options.deadlineMs;
+  let lastAliveCheck = 0;
   let status: AttemptStatus | undefined;
   for (;;) {
     status = readAttempt(runDir, attempt);
@@ -54,8 +57,13 @@ export async function watchUntilReady(plan: LaunchPlan, runDir: string, attempt:
     if (status?.run && ['completed', 'failed', 'stopped'].includes(status.run.state)) return { kind: 'ended', status };
     const ready = [...planned].every((name) => ['ready', 'exited'].includes(seen.get(name) ?? ''));
     if (ready && status) return { kind: 'ready', status };
-    const gone = await options.alive?.();
-    if (gone) return { kind: 'gone', status: readAttempt(runDir, attempt), why: gone };
+    // The back end's view costs a round trip (SSH to every node, squeue): every few seconds, not every poll,
+    // so a slow answer never holds back reading the state files.
+    if (Date.now() - lastAliveCheck >= ALIVE_EVERY_MS) {
+      lastAliveCheck = Date.now();
+      const gone = await options.alive?.();
+      if (gone) return { kind: 'gone', status: readAttempt(runDir, attempt), why: gone };
+    }
     if (Date.now() > deadline) return { kind: 'timeout', status };
     if (options.signal?.aborted) return { kind: 'gone', status, why: 'interrupted' };
     await new Promise((r) => setTimeout(r, options.pollMs ?? 500));

@@ -290,9 +290,8 @@ function memorySection(plan: LaunchPlan): string {
   out.push(bar('trainer-host', 'trainer node host RAM', Object.entries(h).map(([k, v]) => ({ label: hostLabel[k] ?? k, value: v })), t.host_gib, t.host_capacity_gib, `${gibText(t.host_gib)} / ${t.host_capacity_gib === null ? '?' : gibText(t.host_capacity_gib)} GiB`, ''));
   if (m.inference) {
     const i = m.inference;
-    const inferencePool = plan.roles.inference ? plan.cluster.pools.find((p) => p.name === plan.roles.inference!.pool) : undefined;
-    const gpuMemory = plan.cluster.gpu && inferencePool?.gpu === plan.cluster.gpu.id ? plan.cluster.gpu.memory_gib : i.budget_gib;
-    const used = Math.round((i.weights_gib + i.overhead_gib + i.kv_cache_gib) * 100) / 100;
+    // As the text report: the share of vLLM's budget that weights and the engine take; the KV cache gets the rest.
+    const taken = Math.round((i.weights_gib + i.overhead_gib) * 100) / 100;
     out.push(
       bar(
         'inference-gpu',
@@ -301,11 +300,10 @@ function memorySection(plan: LaunchPlan): string {
           { label: 'weights', value: i.weights_gib },
           { label: 'activation peak', value: i.activation_gib.peak },
           { label: 'non-torch', value: i.non_torch_gib },
-          { label: 'KV cache', value: i.kv_cache_gib },
         ],
-        used,
-        gpuMemory,
-        `weights ${gibText(i.weights_gib)} + engine ${gibText(i.overhead_gib)} + KV ${gibText(i.kv_cache_gib)} = ${gibText(i.budget_gib)} / ${gibText(gpuMemory)} GiB`,
+        taken,
+        i.budget_gib,
+        `weights ${gibText(i.weights_gib)} + engine ${gibText(i.overhead_gib)} = ${gibText(taken)} / ${gibText(i.budget_gib)} GiB; KV cache ${gibText(i.kv_cache_gib)}`,
         `vLLM ${i.vllm_version} takes gpu_memory_utilization of the GPU (${gibText(i.budget_gib)} GiB) and gives the KV cache what weights, its profile's activation peak (${i.max_num_seqs} seqs, ${i.max_num_batched_tokens} batched tokens) and non-torch memory leave; ${(i.kv_bytes_per_token_per_gpu / 1024).toFixed(1)} KiB per token per GPU; CUDA graphs, context and sampler warm-up (${gibText(i.outside_budget_gib.total)} GiB) live outside the budget`,
       ),
     );
@@ -461,6 +459,7 @@ export function renderPlanHtml(plan: HtmlPlan): string {
   const params = m.parameters ? `, ${(m.parameters / 1e9).toFixed(1)}B params${m.active_parameters && m.active_parameters !== m.parameters ? ` (${(m.active_parameters / 1e9).toFixed(1)}B active)` : ''}` : '';
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = plan.diagnostics.filter((d) => d.severity === 'warning').length;
+  const infos = plan.diagnostics.length - errors - warnings;
   const data = JSON.stringify(hoverData(plan)).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang=en>
@@ -474,7 +473,7 @@ export function renderPlanHtml(plan: HtmlPlan): string {
 <body style="${fillVars}">
 <header>
 <h1>rlstack plan — run ${esc(plan.run.name)} <small>rlstack ${esc(plan.rlstack_version)}${plan.spec_file ? ` · ${esc(plan.spec_file)}` : ''}</small></h1>
-<div class=facts><span>run dir <b>${esc(plan.run.dir)}</b> (${plan.run.max_steps} steps)</span><span>cluster <b id=cluster-size data-nodes=${plan.nodes.length} data-gpus=${gpus}>${esc(pools)}</b> · ${esc(plan.cluster.backend)}</span><span>model <b>${esc(m.name)}</b> (${esc(m.arch ?? 'inline architecture')}${esc(params)}), seq_len ${m.seq_len}</span><span>diagnostics <b>${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}</b></span></div>
+<div class=facts><span>run dir <b>${esc(plan.run.dir)}</b> (${plan.run.max_steps} steps)</span><span>cluster <b id=cluster-size data-nodes=${plan.nodes.length} data-gpus=${gpus}>${esc(pools)}</b> · ${esc(plan.cluster.backend)}</span><span>model <b>${esc(m.name)}</b> (${esc(m.arch ?? 'inline architecture')}${esc(params)}), seq_len ${m.seq_len}</span><span>diagnostics <b id=diagnostic-counts>${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${infos} info${infos === 1 ? '' : 's'}</b></span></div>
 </header>
 <main>
 <section id=legend><h2>Legend</h2>${legend(plan)}</section>

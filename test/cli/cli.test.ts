@@ -54,7 +54,10 @@ describe('rlstack plan', () => {
     expect(human.stderr).toContain('bad.toml:4:6 error RS1203 trainer.ep = 12 does not divide the 128 experts of glm4_moe-106b-a12b');
     expect(human.stderr).toContain('  4 | ep = 12');
     expect(human.stderr).toContain('hint: valid values: 1, 2, 4, 8, 16, 32, 64');
-    expect(human.stderr).toContain('RS1204 trainer.ep = 12 does not divide dp_shard × cp = 32 × 2 = 64');
+    // one mistake, one diagnostic: both constraints it breaks in one message (was RS1203 and RS1204 apart)
+    expect(human.stderr).toContain('RS1203 trainer.ep = 12 does not divide the 128 experts of glm4_moe-106b-a12b, and does not divide dp_shard × cp = 32 × 2 = 64');
+    expect(human.stderr).not.toContain('RS1204');
+    expect(human.stderr).toMatch(/\n1 error\n?$/);
     const json = JSON.parse(rlstack(['plan', 'bad.toml', '--json'], dir).stdout);
     expect(json.ok).toBe(false);
     expect(json.diagnostics[0]).toMatchObject({ code: 'RS1203', severity: 'error', path: 'trainer.ep', file: 'bad.toml', line: 4, column: 6 });

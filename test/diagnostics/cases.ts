@@ -195,7 +195,7 @@ const reading: Case[] = [
 
 const unknownKeys: Case[] = [
   { name: 'top level, with suggestion', spec: 'trainr = 1 #<\n[run]\nname = "x"\n', code: 'RS0201', severity: 'error', col: 'key', path: 'trainr', hint: 'did you mean trainer?' },
-  { name: 'top level, no close key lists the keys', spec: 'zzzzzz = 1 #<\n', code: 'RS0201', severity: 'error', col: 'key', hint: 'keys of the spec: extends, run' },
+  { name: 'top level, no close key lists the keys', spec: 'zzzzzz = 1 #<\n', code: 'RS0201', severity: 'error', col: 'key', hint: 'keys of the spec: extends, unset, run' },
   { name: 'nested', spec: '[run]\nname = "x"\nmax_step = 3 #<\n', code: 'RS0201', severity: 'error', col: 'key', path: 'run.max_step', hint: 'did you mean run.max_steps?' },
   { name: 'deeply nested', spec: '[trainer.optimizer]\n  wieght_decay = 0.1 #<\n', code: 'RS0201', severity: 'error', col: 'key', hint: 'did you mean trainer.optimizer.weight_decay?' },
   { name: 'in [[environments]]', spec: tiny({ tail: 'tasket = "x" #<' }), code: 'RS0201', severity: 'error', col: 'key', path: 'environments[0].tasket', hint: 'did you mean environments[0].taskset?' },
@@ -260,7 +260,7 @@ const trainerRules: Case[] = [
   { name: 'RS1202 dp_replicate does not divide the world', spec: multi({ model: 'Qwen/Qwen3-0.6B', trainer: 'dp_replicate = 3 #<' }), code: 'RS1202', severity: 'error', hint: 'valid values: 1, 2, 4, 8' },
   { name: 'RS1203 ep does not divide the experts', spec: multi({ model: TINY_MOE, trainerNodes: 2, trainer: 'ep = 16 #<' }), code: 'RS1203', severity: 'error', path: 'trainer.ep', message: '8 experts' },
   { name: 'RS1204 ep does not divide dp_shard x cp', spec: multi({ model: QWEN_MOE, trainer: 'ep = 16 #<' }), code: 'RS1204', severity: 'error', message: 'dp_shard × cp = 8 × 1 = 8' },
-  { name: 'RS1205 ep not a multiple of cp', spec: multi({ model: QWEN_MOE, trainerNodes: 2, trainer: 'ep = 2 #<\ncp = 4' }), code: 'RS1205', severity: 'error', hint: 'ep = 4' },
+  { name: 'RS1205 ep not a multiple of cp', spec: multi({ model: QWEN_MOE, trainerNodes: 2, trainer: 'ep = 2 #<\ncp = 4' }), code: 'RS1205', severity: 'error', message: 'is not a multiple of trainer.cp = 4', hint: 'valid values: 1, 4, 8, 16' },
   { name: 'RS1206 ulysses cp does not divide the heads', spec: shared({ trainer: 'gpus = 6\ncp = 3 #<\ncp_style = "ulysses"', inference: 'gpus = 2' }), code: 'RS1206', severity: 'error', path: 'trainer.cp', hint: 'cp_style = "ring"' },
   { name: 'RS1207 ep on a dense model', spec: multi({ model: 'Qwen/Qwen3-0.6B', trainer: 'ep = 2 #<' }), code: 'RS1207', severity: 'error' },
   {

@@ -67,6 +67,8 @@ describe('rlstack diff: typical changes (golden)', () => {
     expect(text).toContain('+ node  trainer; GPUs 0-7 trainer-1');
     expect(text).toContain('~ trainer-0 command  --nnodes=1 → --nnodes=2');
     expect(text).toContain('~ roles.trainer.gpus  8 → 16');
+    // the count comes right after the header, before the changes
+    expect(text.split('\n')[1]).toMatch(/^\d+ changes \(\d+ to add, \d+ to change, \d+ to remove\)/);
     await expect(text).toMatchFileSnapshot('../golden/diff/more-trainer-node.txt');
   });
 

@@ -322,9 +322,11 @@ sleep 0.3
 kill -0 "$guard" && echo "guard running"
 end_guard
 sleep 0.3
-kill -0 "$guard" 2>/dev/null && echo "guard survived" || echo "guard ended"`);
+kill -0 "$guard" 2>/dev/null && echo "guard survived" || echo "guard ended"
+[[ -n $(ps -eo pgid=,stat= | awk -v g="$guard" '$1 == g && $2 !~ /^Z/') ]] && echo "a child of the guard survived" || echo "its group ended"`);
     expect(out).toContain('guard running');
     expect(out).toContain('guard ended');
+    expect(out).toContain('its group ended'); // its sleep carries the run's environment: a sweep would find it
     expect(existsSync(join(dir, 'state', 'run.json'))).toBe(false);
   });
 

@@ -41,6 +41,12 @@ describe('local back end', () => {
     await waitFor('completion', () => existsSync(join(runDir, 'orchestrator.done')), 60_000);
     await waitFor('the run to be marked completed', async () => (await statusJson(runDir, primeRl)).json.run?.state === 'completed', 30_000);
     await waitFor('nothing left', () => processesMentioning(runDir).length === 0, 30_000);
+    // `logs` shows each node line once (node.sh's stream copy is not a .log)
+    const logs = await rlstack(['logs', runDir], { primeRl });
+    expect(logs.code).toBe(0);
+    const nodeLines = logs.stdout.split('\n').filter((l) => / node 000 \(localhost\): /.test(l)).map((l) => l.replace(/^\[[^\]]+\] /, ''));
+    expect(nodeLines.length).toBeGreaterThan(5);
+    expect(new Set(nodeLines).size).toBe(nodeLines.length);
   });
 
   it('a crashing engine fails the launch with exit 3, names it, and leaves nothing', async () => {

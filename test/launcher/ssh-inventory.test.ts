@@ -147,6 +147,24 @@ describe('hostile client configuration (issue 11)', () => {
     }
   });
 
+  it('a host name that does not resolve is named as a DNS problem, not blamed on sshd', async () => {
+    const keyDir = workspace({});
+    execSync(`ssh-keygen -q -t ed25519 -N '' -f ${join(keyDir, 'id')}`);
+    const pool = new SshPool(settings({ config, identity_file: join(keyDir, 'id'), connect_timeout_s: 5 }));
+    try {
+      const err = (await pool.run('no-such-node.invalid', 'true').then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as SshError;
+      expect(err).toBeInstanceOf(SshError);
+      expect(err.message).toMatch(/^no-such-node\.invalid: the host name no-such-node\.invalid does not resolve \((getaddrinfo )?(ENOTFOUND|EAI_AGAIN)/);
+      expect(err.hint).toContain('DNS or /etc/hosts');
+      expect(err.hint).not.toMatch(/sshd/);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('the back end check reports each cycle once (RS4109), before connecting to anything', () => {
     const resolver = new SshConfigResolver(settings({ config }));
     expect(resolver.jumpCycle('fine')).toBeUndefined();

@@ -171,8 +171,12 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)('plan --html in a real browser', () => 
         if (mem.inference) {
           const i = mem.inference;
           const inf = await bar('inference-gpu');
-          expect(inf).toMatchObject({ used: Math.round((i.weights_gib + i.overhead_gib + i.kv_cache_gib) * 100) / 100, capacity: plan.cluster.gpu!.memory_gib });
-          expect(inf.text).toBe(`weights ${fixed(i.weights_gib)} + engine ${fixed(i.overhead_gib)} + KV ${fixed(i.kv_cache_gib)} = ${fixed(i.budget_gib)} / ${fixed(plan.cluster.gpu!.memory_gib)} GiB`);
+          // the same share as the text report (weights + engine of vLLM's budget), not the GPU's fill with KV
+          const taken = Math.round((i.weights_gib + i.overhead_gib) * 100) / 100;
+          expect(inf).toMatchObject({ used: taken, capacity: i.budget_gib });
+          expect(inf.text).toBe(`weights ${fixed(i.weights_gib)} + engine ${fixed(i.overhead_gib)} = ${fixed(taken)} / ${fixed(i.budget_gib)} GiB; KV cache ${fixed(i.kv_cache_gib)}`);
+          const shown = await page.$eval('#mem-inference-gpu .pc', (e) => e.textContent);
+          expect(shown).toBe(`${Math.round((taken / i.budget_gib) * 100)} %`);
           expect(await bar('kv')).toEqual({ used: i.inflight_tokens_per_replica, capacity: i.kv_tokens_per_replica, text: `${tokens(i.inflight_tokens_per_replica)} / ${tokens(i.kv_tokens_per_replica)} tokens` });
         }
         expect(await bar('disk')).toEqual({ used: mem.disk.run_dir_gib, capacity: mem.disk.capacity_gib ?? 0, text: `${fixed(mem.disk.run_dir_gib)} / ${capacityText(mem.disk.capacity_gib)} GiB` });
@@ -188,6 +192,10 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)('plan --html in a real browser', () => 
         // diagnostics and the resolved spec
         const codes = await page.$$eval('.diag tr:not(:first-child) td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
         expect(codes).toEqual(plan.diagnostics.map((d) => d.code));
+        // the header counts every severity it lists (an info beside "0 errors, 0 warnings" read as a contradiction)
+        const count = (severity: string) => plan.diagnostics.filter((d) => d.severity === severity).length;
+        const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+        expect(await page.$eval('#diagnostic-counts', (e) => e.textContent)).toBe(`${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ${plural(count('info'), 'info')}`);
         const runName = await page.$$eval('.spec tbody tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)).find((c) => c[0] === 'run.name'));
         expect(runName).toEqual(['run.name', JSON.stringify(plan.run.name), expect.stringContaining(`${preset}.toml:`)]);
 

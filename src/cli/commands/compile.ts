@@ -7,8 +7,8 @@ import { EXIT } from '../exit-codes.js';
 import { writeArtifacts } from '../../launcher/artifacts-dir.js';
 import { runDirProblem, type Output } from '../output.js';
 
-export function compileCommand(spec: string, options: { set: string[]; out: string; json: boolean }, io: Output): number {
-  const result = planSpec(spec, { sets: options.set });
+export function compileCommand(spec: string, options: { set: string[]; unset?: string[]; out: string; json: boolean }, io: Output): number {
+  const result = planSpec(spec, { sets: options.set, unsets: options.unset ?? [] });
   if (!result.ok) {
     if (options.json) io.json({ ok: false, diagnostics: result.diagnostics });
     else io.diagnostics(result.diagnostics, result.sources);

@@ -15,7 +15,7 @@ interface Explained {
   description?: string;
 }
 
-export function explainCommand(spec: string, key: string, options: { set: string[]; json: boolean }, io: Output): number {
+export function explainCommand(spec: string, key: string, options: { set: string[]; unset?: string[]; json: boolean }, io: Output): number {
   const parts = splitPath(key);
   const known = parts ? checkKnownPath(parts) : { known: false as const };
   if (!parts || !known.known) {
@@ -25,7 +25,7 @@ export function explainCommand(spec: string, key: string, options: { set: string
     );
     return EXIT.specErrors;
   }
-  const result = planSpec(spec, { sets: options.set });
+  const result = planSpec(spec, { sets: options.set, unsets: options.unset ?? [] });
   const resolved = result.resolved;
   if (!resolved) {
     io.diagnostics(result.diagnostics, result.sources);

@@ -19,6 +19,7 @@ import { reporterOf, runDirProblem, type Output } from '../output.js';
 
 export interface LaunchOptions {
   set: string[];
+  unset?: string[];
   backend?: string;
   dryRun: boolean;
   detach: boolean;
@@ -28,7 +29,7 @@ export interface LaunchOptions {
 
 export async function launchCommand(spec: string, options: LaunchOptions, io: Output): Promise<number> {
   const sets = options.backend ? [...options.set, `cluster.backend="${options.backend}"`] : options.set;
-  const result = planSpec(spec, { sets });
+  const result = planSpec(spec, { sets, unsets: options.unset ?? [] });
   io.diagnostics(result.diagnostics, result.sources);
   if (!result.ok) return EXIT.specErrors;
   const { secrets, diagnostics: secretProblems } = readSecrets(result);

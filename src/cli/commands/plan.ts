@@ -6,8 +6,8 @@ import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { renderPlan } from '../render-plan.js';
 
-export function planCommand(spec: string, options: { set: string[]; json: boolean; html?: string }, io: Output): number {
-  const result = planSpec(spec, { sets: options.set });
+export function planCommand(spec: string, options: { set: string[]; unset?: string[]; json: boolean; html?: string }, io: Output): number {
+  const result = planSpec(spec, { sets: options.set, unsets: options.unset ?? [] });
   let wrote = '';
   // --html FILE: the same plan object as --json (plus where each value came from) as one self-contained page.
   if (options.html && result.plan && result.resolved) {

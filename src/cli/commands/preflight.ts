@@ -10,8 +10,8 @@ import { resolveRunDir } from '../../launcher/run-dir.js';
 import { EXIT } from '../exit-codes.js';
 import { reporterOf, type Output } from '../output.js';
 
-export async function preflightCommand(spec: string, options: { set: string[] }, io: Output): Promise<number> {
-  const planned = planSpec(spec, { sets: options.set });
+export async function preflightCommand(spec: string, options: { set: string[]; unset?: string[] }, io: Output): Promise<number> {
+  const planned = planSpec(spec, { sets: options.set, unsets: options.unset ?? [] });
   io.diagnostics(planned.diagnostics, planned.sources);
   if (!planned.ok) return EXIT.specErrors;
   if (planned.resolved.spec.cluster.backend !== 'ssh') {

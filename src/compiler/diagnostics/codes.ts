@@ -33,6 +33,7 @@ export const CODES = {
   RS0104: { severity: 'error', title: 'malformed --set' },
   RS0105: { severity: 'error', title: '--set of an unknown key' },
   RS0106: { severity: 'error', title: 'extends has the wrong type' },
+  RS0107: { severity: 'error', title: 'unset of an unknown or malformed key' },
 
   RS0201: { severity: 'error', title: 'unknown key' },
   RS0202: { severity: 'error', title: 'wrong type' },

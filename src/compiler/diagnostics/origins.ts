@@ -15,6 +15,6 @@ export function relateToUserFile(diagnostics: readonly Diagnostic[], provenance:
       return { ...d, related: [{ message: `${d.path} is rlstack's default, written nowhere: set it in ${userFile}`, file: userFile }] };
     }
     if (origin.file === userFile) return d;
-    return { ...d, related: [{ message: `${d.path} is set by ${describeOrigin(origin)}, not by ${userFile}: override it in ${userFile}`, file: userFile }] };
+    return { ...d, related: [{ message: `${d.path} is set by ${describeOrigin(origin)}, not by ${userFile}: override it in ${userFile} (a value, or unset = ["${d.path}"] to drop it)`, file: userFile }] };
   });
 }

@@ -25,6 +25,8 @@ export interface LoadedSpec {
 }
 
 export interface LoadOptions {
+  /** `--unset key` arguments: keys removed from the merged files before the `--set`s apply. */
+  unsets?: readonly string[];
   /** `--set key=value` arguments, applied last, in order. */
   sets?: readonly string[];
   /** Working directory for display names (default: process.cwd()). */
@@ -34,6 +36,46 @@ export interface LoadOptions {
 }
 
 export const SET_SOURCE = '--set';
+export const UNSET_SOURCE = '--unset';
+
+/**
+ * Keys of which a spec sets one or the other: a later layer (file or `--set`) that sets one replaces the
+ * other, so `trainer.nodes = 2` over a preset's `trainer.gpus = 1` scales it instead of failing RS1003.
+ */
+const EXCLUSIVE_KEYS: readonly (readonly [string, string])[] = [
+  ['trainer.nodes', 'trainer.gpus'],
+  ['inference.nodes', 'inference.gpus'],
+];
+
+function partnerOf(path: string): string | undefined {
+  for (const [a, b] of EXCLUSIVE_KEYS) {
+    if (path === a) return b;
+    if (path === b) return a;
+  }
+  return undefined;
+}
+
+/** Removes the key at `parts` (value and provenance); an unknown key is an error, an absent one a no-op. */
+function unsetAt(
+  target: { raw?: Record<string, unknown>; value?: Record<string, unknown>; provenance: Provenance },
+  parts: KeyPart[],
+  at: SourcePosition | undefined,
+  isKnownPath: LoadOptions['isKnownPath'],
+  diagnostics: Diagnostic[],
+): void {
+  const path = joinPath(parts);
+  const known = isKnownPath?.(parts) ?? { known: true };
+  if (!known.known) {
+    diagnostics.push(diagnostic('RS0107', { message: `unset ${path}: unknown key`, path, at, hint: known.suggestion ? `did you mean ${known.suggestion}?` : 'rlstack schema lists every key' }));
+    return;
+  }
+  let table: unknown = target.raw ?? target.value;
+  for (const part of parts.slice(0, -1)) table = isPlainTable(table) || Array.isArray(table) ? (table as Record<string, unknown>)[part as string] : undefined;
+  const last = parts[parts.length - 1]!;
+  if (isPlainTable(table) && typeof last === 'string') delete table[last];
+  else if (Array.isArray(table) && typeof last === 'number' && last < table.length) table.splice(last, 1);
+  dropBelow(target.provenance, path);
+}
 
 /** Keys that would reach Object.prototype when assigned. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -91,9 +133,13 @@ export function loadSpec(specPath: string, options: LoadOptions = {}): LoadedSpe
       const layer = loadFile(target.path, target.preset, [...stack, target.path]);
       if (layer) mergeLayer(merged, layer, []);
     }
+    // `unset = ["trainer.gpus", …]`: inherited keys this file removes, before its own values apply.
+    for (const { parts, at } of unsetsOf(doc)) unsetAt(merged, parts, at, options.isKnownPath, diagnostics);
     const own: Layer = { value: { ...doc.value }, provenance: provenanceOf(doc, preset) };
-    delete own.value['extends'];
-    dropBelow(own.provenance, 'extends');
+    for (const key of ['extends', 'unset']) {
+      delete own.value[key];
+      dropBelow(own.provenance, key);
+    }
     mergeLayer(merged, own, []);
     return merged;
   };
@@ -117,6 +163,28 @@ export function loadSpec(specPath: string, options: LoadOptions = {}): LoadedSpe
     return [];
   };
 
+  const unsetsOf = (doc: TomlDocument): { parts: KeyPart[]; at: SourcePosition | undefined }[] => {
+    const value = doc.value['unset'];
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+      diagnostics.push(
+        diagnostic('RS0107', { message: 'unset must be a list of dotted keys', path: 'unset', at: atOf(doc, 'unset'), hint: 'e.g. unset = ["trainer.gpus", "cluster.slurm.exclude"]' }),
+      );
+      return [];
+    }
+    const out: { parts: KeyPart[]; at: SourcePosition | undefined }[] = [];
+    value.forEach((text, i) => {
+      const at = atOf(doc, joinPath(['unset', i]));
+      const parts = splitPath(text);
+      if (!parts || parts.some((p) => FORBIDDEN_KEYS.has(String(p))) || parts[0] === 'extends') {
+        diagnostics.push(diagnostic('RS0107', { message: `unset: "${text}" is not a key that can be removed`, path: joinPath(['unset', i]), at, hint: 'a dotted key such as "trainer.gpus"' }));
+        return;
+      }
+      out.push({ parts, at });
+    });
+    return out;
+  };
+
   const root = resolve(cwd, specPath);
   const top = loadFile(root, undefined, [root]);
   const loaded: LoadedSpec = {
@@ -126,6 +194,18 @@ export function loadSpec(specPath: string, options: LoadOptions = {}): LoadedSpe
     sources,
     diagnostics,
   };
+  if (top && options.unsets?.length) {
+    loaded.sources.set(UNSET_SOURCE, options.unsets.join('\n'));
+    options.unsets.forEach((text, i) => {
+      const at = { file: UNSET_SOURCE, line: i + 1, column: 1 };
+      const parts = splitPath(text);
+      if (!parts || parts.some((p) => FORBIDDEN_KEYS.has(String(p))) || parts[0] === 'extends') {
+        diagnostics.push(diagnostic('RS0107', { message: `--unset ${text}: not a key that can be removed`, at, hint: 'a dotted key such as trainer.gpus' }));
+        return;
+      }
+      unsetAt(loaded, parts, at, options.isKnownPath, diagnostics);
+    });
+  }
   if (top && options.sets?.length) applySets(loaded, options.sets, options.isKnownPath);
   return loaded;
 }
@@ -195,6 +275,12 @@ function mergeLayer(
     }
     into[key] = structuredClone(value);
     dropBelow(target.provenance, path);
+    const partner = partnerOf(path);
+    const partnerKey = partner?.slice(partner.lastIndexOf('.') + 1);
+    if (partner && partnerKey && !(partnerKey in from) && partnerKey in into) {
+      delete into[partnerKey];
+      dropBelow(target.provenance, partner);
+    }
     for (const [p, origin] of layer.provenance) if (p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`)) target.provenance.set(p, origin);
   }
 }
@@ -255,6 +341,8 @@ function applySets(loaded: LoadedSpec, sets: readonly string[], isKnownPath: Loa
     const path = joinPath(parts);
     dropBelow(loaded.provenance, path);
     loaded.provenance.set(path, { source: 'set', argument: `--set ${argument}`, value: at });
+    const partner = partnerOf(path);
+    if (partner && loaded.provenance.get(partner)?.source !== 'set') unsetAt(loaded, splitPath(partner)!, undefined, undefined, []);
   });
 }
 

@@ -213,11 +213,15 @@ export function estimateMemory(ctx: Context, plan: LaunchPlan): { report: Memory
       const holds = Math.floor(estimate.kvTokensPerReplica / meanTokens);
       const inflightFits = holds * plan.roles.inference!.replicas;
       const nodesNeeded = Math.ceil((derived.inference.nodes * estimate.inflightTokensPerReplica) / estimate.kvTokensPerReplica);
+      // A node count the cluster does not have is no fix by itself: name the cluster size it takes too.
+      const othersInPool = derived.trainer.pool === derived.inference.pool && derived.trainer.mode === 'nodes' ? derived.trainer.nodes : 0;
+      const poolNodes = pool.nodes;
+      const grow = nodesNeeded + othersInPool > poolNodes ? ` with ${pool.path}.nodes = ${nodesNeeded + othersInPool} (it has ${poolNodes})` : '';
       say(
         'RS2005',
         'orchestrator.max_inflight',
         `each replica's KV cache holds ~${holds} rollouts of ${meanTokens} tokens, but ${Math.round(estimate.inflightPerReplica)} are in flight per replica: vLLM will preempt and recompute, and throughput collapses`,
-        `max_inflight ≤ ${inflightFits}${derived.inference.mode === 'nodes' ? `, or inference.nodes = ${nodesNeeded}` : ''}, or a lower orchestrator.mean_rollout_tokens if rollouts are shorter`,
+        `max_inflight ≤ ${inflightFits}${derived.inference.mode === 'nodes' ? `, or inference.nodes = ${nodesNeeded}${grow}` : ''}, or a lower orchestrator.mean_rollout_tokens if rollouts are shorter`,
       );
     }
     if (estimate.maxNumBatchedTokens < estimate.maxNumSeqs) {

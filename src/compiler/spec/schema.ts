@@ -144,6 +144,11 @@ export const SpecSchema = Type.Object(
         description: 'preset name (presets/<name>.toml) or path relative to this file; a list: later entries win',
       }),
     ),
+    unset: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'dotted keys inherited through extends that this file removes (e.g. ["trainer.gpus"]), before its own values apply; --unset KEY does the same on the command line',
+      }),
+    ),
     run: Table(
       {
         name: Str('run name, used in paths, job names and labels', { default: 'rl-run', pattern: RUN_NAME_PATTERN, maxLength: 63 }),

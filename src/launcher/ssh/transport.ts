@@ -198,6 +198,10 @@ export class SshPool {
         if (e.level === 'client-authentication' || /authentication methods failed/i.test(text)) {
           return fail(new SshError(alias, 'auth', `${alias}: authentication failed as ${ep.user} (${text})`, 'check cluster.ssh.user and identity_file (or the IdentityFile of ~/.ssh/config), or load the key into ssh-agent'));
         }
+        if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/i.test(text)) {
+          // The name never became an address: no sshd was asked, so none is to blame.
+          return fail(new SshError(alias, 'unreachable', `${alias}: the host name ${ep.hostname} does not resolve (${text})`, 'check the name in cluster.ssh.hosts or the HostName of your ssh config, and DNS or /etc/hosts on the machine that runs rlstack'));
+        }
         if (/before handshake|ECONNRESET|kex_exchange|Connection lost|banner/i.test(text)) {
           return fail(new SshError(alias, 'refused', `${alias}: sshd dropped the connection before the handshake (${text}): MaxStartups?`, 'too many handshakes at once: lower cluster.ssh.max_parallel, or raise MaxStartups in the nodes\' sshd_config'));
         }

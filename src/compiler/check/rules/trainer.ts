@@ -41,27 +41,17 @@ export const expertParallelValid: Rule = (ctx) => {
     }
     return out;
   }
-  if (arch.experts % p.ep !== 0) {
+  // One value, one diagnostic: every constraint it breaks is named, and the hint lists the values that meet all.
+  const broken: { code: 'RS1203' | 'RS1204' | 'RS1205'; why: string }[] = [];
+  if (arch.experts % p.ep !== 0) broken.push({ code: 'RS1203', why: `does not divide the ${arch.experts} experts of ${arch.id}` });
+  if (p.ep > 1 && (p.dpShard * p.cp) % p.ep !== 0) broken.push({ code: 'RS1204', why: `does not divide dp_shard × cp = ${p.dpShard} × ${p.cp} = ${p.dpShard * p.cp}` });
+  if (p.ep > 1 && p.ep % p.cp !== 0) broken.push({ code: 'RS1205', why: `is not a multiple of trainer.cp = ${p.cp} (prime-rl needs ep % cp == 0)` });
+  if (broken.length) {
+    const valid = divisors(p.dpShard * p.cp).filter((d) => arch.experts % d === 0 && (d === 1 || d % p.cp === 0));
     out.push(
-      report(ctx, 'RS1203', 'trainer.ep', {
-        message: `trainer.ep = ${p.ep} does not divide the ${arch.experts} experts of ${arch.id}${how}`,
-        hint: `valid values: ${divisors(arch.experts).filter((d) => (p.dpShard * p.cp) % d === 0 && (d === 1 || d % p.cp === 0)).join(', ')}`,
-      }),
-    );
-  }
-  if (p.ep > 1 && (p.dpShard * p.cp) % p.ep !== 0) {
-    out.push(
-      report(ctx, 'RS1204', 'trainer.ep', {
-        message: `trainer.ep = ${p.ep} does not divide dp_shard × cp = ${p.dpShard} × ${p.cp} = ${p.dpShard * p.cp}${how}`,
-        hint: `valid values: ${divisors(p.dpShard * p.cp).filter((d) => arch.experts % d === 0 && (d === 1 || d % p.cp === 0)).join(', ')}`,
-      }),
-    );
-  }
-  if (p.ep > 1 && p.ep % p.cp !== 0) {
-    out.push(
-      report(ctx, 'RS1205', 'trainer.ep', {
-        message: `trainer.ep = ${p.ep} is not a multiple of trainer.cp = ${p.cp}${how}`,
-        hint: `prime-rl needs ep % cp == 0; e.g. ep = ${p.cp * Math.max(1, Math.round(p.ep / p.cp))}`,
+      report(ctx, broken[0]!.code, 'trainer.ep', {
+        message: `trainer.ep = ${p.ep} ${broken.map((b) => b.why).join(', and ')}${how}`,
+        hint: `valid values: ${valid.join(', ')}`,
       }),
     );
   }

@@ -330,8 +330,8 @@ start_guard() {
     "$STATE_DIR" "$NODE_ID" "$HOST" < /dev/null > /dev/null 2>&1 &
   GUARD_PID=$!
 }
-end_guard() {
-  [[ -n $GUARD_PID ]] && kill "$GUARD_PID" 2> /dev/null
+end_guard() { # its whole group: the guard leads a session, and its sleep must not outlive it either
+  [[ -n $GUARD_PID ]] && kill -- "-$GUARD_PID" 2> /dev/null
   return 0
 }
 
