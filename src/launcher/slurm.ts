@@ -94,10 +94,17 @@ export async function testOnly(target: SlurmTarget, scriptPath: string): Promise
   return { ok: r.exitCode === 0, message };
 }
 
-/** The job's state (RUNNING, PENDING, COMPLETED, FAILED, CANCELLED, …), or undefined once Slurm forgot it. */
+/**
+ * The job's state (RUNNING, PENDING, COMPLETED, FAILED, CANCELLED, …), or undefined once Slurm forgot it.
+ * Throws when Slurm could not be asked (slurmctld busy or down, the login node unreachable): that says
+ * nothing about the job, and must not read as "the job is gone".
+ */
 export async function jobState(target: SlurmTarget, jobId: string): Promise<string | undefined> {
   const r = await slurm(target, ['scontrol', '-o', 'show', 'job', jobId]);
-  if (r.exitCode !== 0) return undefined;
+  if (r.exitCode !== 0) {
+    if (/invalid job id/i.test(`${r.stderr} ${r.stdout}`)) return undefined;
+    throw new Error(`scontrol show job ${jobId} failed (exit ${r.exitCode ?? 'none'}): ${`${r.stderr}`.trim().slice(0, 200)}`);
+  }
   const states = [...String(r.stdout).matchAll(/JobState=(\S+)/g)].map((m) => m[1]!);
   if (states.length === 0) return undefined;
   // A heterogeneous job has one line per component: the job is as bad as its worst one.

@@ -405,6 +405,11 @@ setup_hosts() {
   } >>/etc/hosts
 }
 
+# SHLVL=1 in every session: bash run by sshd sources root's ~/.bashrc when SHLVL < 2 (Debian's
+# SSH_SOURCE_BASHRC). On this machine that runs `pyenv init`, i.e. `pyenv rehash` on every SSH command: about
+# a second each, serialised on one lock file, and a session torn down mid-rehash (Ctrl-C tests, lease expiry)
+# leaves the lock behind so every later command waits 60 s for it. The nodes model a cluster's machines,
+# not this host's shell set-up; rlstack's own commands never need a login rc.
 write_sshd_config() { # name listen-address|'' -> path
   local name=$1 listen=$2 conf=$RUN/ssh/$1/sshd_config
   {
@@ -426,7 +431,7 @@ write_sshd_config() { # name listen-address|'' -> path
       "X11Forwarding no" \
       "PrintMotd no" \
       "Subsystem sftp internal-sftp" \
-      "SetEnv SLURM_CONF=$RUN/slurm/slurm.conf RLSTACK_TEST_NODE=$name"
+      "SetEnv SLURM_CONF=$RUN/slurm/slurm.conf RLSTACK_TEST_NODE=$name SHLVL=1"
   } >"$conf"
   /usr/sbin/sshd -t -f "$conf"
 }

@@ -107,7 +107,10 @@ async function expectNothingLeft(runDir: string) {
 describe('Slurm back end', () => {
   it('a 4-node run reaches all ready, runs its steps and ends COMPLETED; secrets reach only their roles', async () => {
     const secret = 'wandb-secret-PLANTED-8c1f';
-    const spec = fourNodeSpec('complete', '\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n');
+    // Steps of a second: the trainer must still be running when the probe reads its environment (at 0.2 s a
+    // step the whole run could end between two polls on a loaded machine).
+    const slowSteps = (t: string) => t.replace('[[environments]]', '[env]\nRLSTACK_STANDIN_STEP_SECONDS = "1"\n\n[[environments]]');
+    const spec = fourNodeSpec('complete', '\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n', slowSteps);
     const runDir = join(runs, 'complete');
     const launched = rlstack(['launch', spec], { primeRl, env: { WANDB_API_KEY: secret } });
     // While it runs: no command line anywhere carries the secret; the trainer has it, env servers do not.

@@ -138,7 +138,8 @@ describe('ssh back end', () => {
     expect(direct).not.toBe('connected');
 
     const secret = 'wandb-secret-PLANTED-ssh-71d2';
-    const spec = sshSpec('complete', { hosts: 'node[01-07],cpu01', nodes: 8, extra: '\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n' });
+    // Steps of a second: all 15 processes are seen ready before the run completes, even on a loaded machine.
+    const spec = sshSpec('complete', { hosts: 'node[01-07],cpu01', nodes: 8, extra: '\n[env]\nRLSTACK_STANDIN_STEP_SECONDS = "1"\n\n[secrets]\nWANDB_API_KEY = ["trainer", "orchestrator"]\n' });
     const runDir = join(runs, 'complete');
     const { result: r, sawSecret } = await launchWatchingFor(secret, ['launch', spec], { primeRl, env: { WANDB_API_KEY: secret } });
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -12,8 +12,14 @@ import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slu
 
 type SlurmHandle = Extract<Handle, { kind: 'slurm' }>;
 
+/** Why the job is over, or undefined while it runs — or while Slurm cannot be asked (the next poll asks again). */
 async function ended(target: SlurmTarget, jobId: string): Promise<string | undefined> {
-  const state = await jobState(target, jobId);
+  let state: string | undefined;
+  try {
+    state = await jobState(target, jobId);
+  } catch {
+    return undefined;
+  }
   if (state === undefined) return `Slurm no longer knows job ${jobId}`;
   return SLURM_ENDED.has(state) ? `Slurm job ${jobId} ended: ${state}` : undefined;
 }
@@ -75,7 +81,14 @@ export class SlurmBackend implements Backend {
   async describe(handle: Handle): Promise<BackendView> {
     const h = handle as SlurmHandle;
     // Slurm forgets finished jobs after a while: the run dir's state files still answer.
-    const state = await jobState(h.target, h.jobId).catch(() => undefined);
+    let state: string | undefined;
+    let unreachable: string | undefined;
+    try {
+      state = await jobState(h.target, h.jobId);
+    } catch (e) {
+      unreachable = (e as Error).message;
+    }
+    if (unreachable) return { line: `Slurm job ${h.jobId}: state unknown (${unreachable})`, json: { kind: 'slurm', job: h.jobId, state: 'unknown', error: unreachable } };
     const shown = state ?? 'unknown to Slurm (purged)';
     const gone = state === undefined || SLURM_ENDED.has(state) ? `Slurm job ${h.jobId} ${state ? `ended: ${state}` : 'is no longer known to Slurm'}` : undefined;
     return { line: `Slurm job ${h.jobId}: ${shown}`, json: { kind: 'slurm', job: h.jobId, state: shown, ...(h.target.login ? { login: h.target.login } : {}) }, ...(gone ? { gone } : {}) };
@@ -90,7 +103,8 @@ export class SlurmBackend implements Backend {
     // Slurm's cgroups end every process of a job that ended; a job still running is what is left.
     const h = handle as SlurmHandle;
     const why = await ended(h.target, h.jobId);
-    return { killed: [], left: [], unreachable: why ? [] : [{ node: -1, host: 'Slurm', why: `job ${h.jobId} is still ${(await jobState(h.target, h.jobId)) ?? 'known'}` }] };
+    const state = why ? undefined : await jobState(h.target, h.jobId).catch((e: Error) => `not known to have ended (${e.message})`);
+    return { killed: [], left: [], unreachable: why ? [] : [{ node: -1, host: 'Slurm', why: `job ${h.jobId} is still ${state ?? 'known'}` }] };
   }
 
   release(): void {}
