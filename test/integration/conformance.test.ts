@@ -210,17 +210,16 @@ for (const kind of ['local', 'slurm', 'ssh'] as const) {
       const follow = rlstack(['logs', runDir, '-f'], { primeRl, timeoutMs: 60_000 });
       // Reconciled: the run failed, and no process is shown alive once each node's guard (or the back end,
       // when it tore the job down first) is done — within the stop grace, not at the first sighting.
-      await waitFor(
+      const json = await waitFor(
         'status to reconcile',
         async () => {
           const { json } = await statusJson(runDir, primeRl);
-          return json.run?.state === 'failed' && json.processes.every((p: { state: string }) => p.state !== 'ready' && p.state !== 'starting');
+          return json.run?.state === 'failed' && json.processes.every((p: { state: string }) => p.state !== 'ready' && p.state !== 'starting') ? json : undefined;
         },
         60_000,
         1000,
       );
-      const { json } = await statusJson(runDir, primeRl);
-      for (const p of json.processes) expect(p.state, p.name).not.toBe('ready');
+      for (const p of json.processes) expect(p.state, p.name).toMatch(/^(stopped|failed|exited)$/);
       const logs = await follow;
       expect(logs.code).toBe(0);
       expect(logs.stdout).toMatch(/-- the run (is no longer running|failed)/);

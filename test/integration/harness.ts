@@ -70,10 +70,11 @@ export function rlstack(args: string[], options: { primeRl?: FakePrimeRl; env?: 
   });
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs: number, everyMs = 500): Promise<T> {
+/** Polls `probe` (sync or async: a promise is awaited, never taken as the answer) until it gives a value. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));

@@ -4,6 +4,7 @@
  * settings without secrets, the hosts) and `pids/node-NNN` (node.sh on each node).
  */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { Backend, BackendView, DryRunOutcome, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import { specProblem, type Planned } from '../prepare.js';
@@ -133,7 +134,7 @@ export class SshBackend implements Backend {
     // A poll every few seconds is enough: node.sh's own peer watch is what fails a run quickly.
     const cached = this.lastAlive.get(h.runDir);
     if (cached && Date.now() - cached.at < 3000) return cached.why;
-    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length));
+    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length), join(paths.artifacts(h.runDir), 'node.sh'));
     let why: string | undefined;
     if (unreachable.length) why = `node ${unreachable[0]!.node} (${unreachable[0]!.host}) became unreachable: ${unreachable[0]!.why}`;
     else {
@@ -150,7 +151,7 @@ export class SshBackend implements Backend {
 
   async describe(handle: Handle): Promise<BackendView> {
     const h = handle as SshHandle;
-    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length));
+    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length), join(paths.artifacts(h.runDir), 'node.sh'));
     const running = alive.map((i) => h.hosts[i]!);
     const line = `ssh: node.sh running on ${running.length} of ${h.hosts.length} nodes${unreachable.map((u) => `; node ${u.node} (${u.host}) unreachable: ${u.why}`).join('')}`;
     return { line, json: { kind: 'ssh', nodes: h.hosts.length, running, unreachable }, ...(running.length === 0 && unreachable.length === 0 ? { gone: 'node.sh is gone on every node' } : {}) };

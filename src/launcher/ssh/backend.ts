@@ -102,12 +102,17 @@ export function nodePids(runDir: string, attempt: number, nodes: number): (numbe
   });
 }
 
-/** Which node.sh are still running (by recorded pid, on its own node); unreachable nodes are reported. */
-export async function nodesAlive(pool: SshPool, hosts: string[], pids: (number | undefined)[]): Promise<{ alive: number[]; unreachable: { node: number; host: string; why: string }[] }> {
+/**
+ * Which node.sh are still running (by recorded pid, on its own node); unreachable nodes are reported. A node
+ * whose pid was never recorded (the launcher was killed between starting node.sh and writing its pid file) is
+ * looked up by node.sh's path: an unknown pid is not a dead node.sh.
+ */
+export async function nodesAlive(pool: SshPool, hosts: string[], pids: (number | undefined)[], nodeSh: string): Promise<{ alive: number[]; unreachable: { node: number; host: string; why: string }[] }> {
   const results = await onAll(hosts, pool.settings.max_parallel, async (host, i) => {
     const pid = pids[i];
-    if (!pid) return false;
-    const r = await pool.run(host, `kill -0 ${pid} 2>/dev/null && echo alive || echo gone`, { timeoutMs: 15_000 });
+    // "[b]ash …": the pattern must not match the remote shell that carries it on its own command line.
+    const probe = pid ? `kill -0 ${pid} 2>/dev/null` : `pgrep -f -- ${shQuote(`[b]ash ${nodeSh.replace(/[.[\]*^$\\+?(){}|]/g, '\\$&')}`)} > /dev/null`;
+    const r = await pool.run(host, `${probe} && echo alive || echo gone`, { timeoutMs: 15_000 });
     return r.stdout.includes('alive');
   });
   const alive: number[] = [];
