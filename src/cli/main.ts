@@ -7,14 +7,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { RLSTACK_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
-import { createOutput } from './output.js';
+import { diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import { createOutput, type ViewKind } from './output.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const color = !argv.includes('--no-color');
-  const io = createOutput({ color });
+  const io = createOutput({ color, view: viewOf(argv) });
   const program = new Command('rlstack')
     .description('Compile one TOML spec into a placement plan and launch artifacts for a prime-rl run.')
     .version(RLSTACK_VERSION, '-V, --version')
@@ -62,11 +63,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dry-run', 'compile and test the request (sbatch --test-only); start nothing')
     .option('--detach', 'return once the job is submitted (Slurm)')
     .option('--force', 'resume even across changes prime-rl cannot resume from')
+    .option('--keep <dir>', 'with --dry-run: keep the compiled files (job script, node plans) in this folder')
     .addOption(setOption())
     .addOption(unsetOption())
+    .addOption(new Option('--json', 'print JSON lines (type: line, process, diagnostic, result)'))
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[]; unset: string[]; backend?: string; dryRun?: boolean; detach?: boolean; force?: boolean }) => {
-      code = await (await import('./commands/launch.js')).launchCommand(spec, { set: opts.set, unset: opts.unset, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force) }, io);
+    .action(async (spec: string, opts: { set: string[]; unset: string[]; backend?: string; dryRun?: boolean; detach?: boolean; force?: boolean; keep?: string }) => {
+      code = await (await import('./commands/launch.js')).launchCommand(spec, { set: opts.set, unset: opts.unset, ...(opts.backend ? { backend: opts.backend } : {}), dryRun: Boolean(opts.dryRun), detach: Boolean(opts.detach), force: Boolean(opts.force), ...(opts.keep ? { keep: opts.keep } : {}) }, io);
     });
 
   program
@@ -75,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>', 'spec file')
     .addOption(setOption())
     .addOption(unsetOption())
+    .addOption(jsonOption())
     .addOption(noColor())
     .action(async (spec: string, opts: { set: string[]; unset: string[] }) => {
       code = await (await import('./commands/preflight.js')).preflightCommand(spec, { set: opts.set, unset: opts.unset }, io);
@@ -99,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--node <n>', 'only this node')
     .option('-f, --follow', 'keep printing until the run ends')
     .addOption(setOption())
+    .addOption(new Option('--json', 'print JSON lines (type: log, line, diagnostic, result)'))
     .addOption(noColor())
     .action(async (target: string, opts: { set: string[]; role?: string; node?: string; follow?: boolean }) => {
       code = await (await import('./commands/logs.js')).logsCommand(target, { set: opts.set, ...(opts.role ? { role: opts.role } : {}), ...(opts.node ? { node: opts.node } : {}), follow: Boolean(opts.follow) }, io);
@@ -161,22 +166,65 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[file]', 'file to write', 'rlstack.toml')
     .requiredOption('--preset <name>', 'preset to start from')
     .option('--force', 'overwrite an existing file')
+    .addOption(jsonOption())
     .addOption(noColor())
     .action(async (file: string, opts: { preset: string; force?: boolean }) => {
       code = (await import('./commands/presets.js')).initCommand(file, { preset: opts.preset, force: Boolean(opts.force) }, io);
     });
 
+  // Commands that only compute and write files run to the end of their (short, synchronous) work before a
+  // Ctrl-C or TERM takes effect: output is whole or absent, never half-written (launch, logs -f and stop
+  // handle interruption themselves).
+  const interrupted = viewOf(argv) !== 'json-lines' && !['launch', 'logs', 'stop', 'status', 'preflight'].includes(commandOf(argv) ?? '') ? deferInterrupts() : undefined;
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
-      return EXIT.usage;
+      // commander has said it on stderr; a JSON reader still gets its envelope.
+      io.diagnostics([diagnostic('RS0007', { message: error.message.replace(/^error: /, ''), hint: 'rlstack help <command> lists its arguments and options' })], new Map());
+      code = EXIT.usage;
+    } else {
+      io.err(`rlstack: internal error RS9001: ${(error as Error).message ?? String(error)}`);
+      io.err('This is a bug in rlstack; please report it with the spec that caused it.');
+      if (process.env['RLSTACK_DEBUG']) io.err((error as Error).stack ?? '');
+      if (io.view !== 'human') io.diagnostics([diagnostic('RS9001', { message: (error as Error).message ?? String(error), hint: 'this is a bug in rlstack; please report it with the spec that caused it' })], new Map());
+      code = EXIT.specErrors;
     }
-    io.err(`rlstack: internal error RS9001: ${(error as Error).message ?? String(error)}`);
-    io.err('This is a bug in rlstack; please report it with the spec that caused it.');
-    if (process.env['RLSTACK_DEBUG']) io.err((error as Error).stack ?? '');
-    return EXIT.specErrors;
   }
+  // A signal that arrived during synchronous work is delivered on the next turn of the event loop.
+  if (interrupted) await new Promise((r) => setTimeout(r, 0)).then(() => new Promise((r) => setImmediate(r)));
+  if (interrupted?.signal) {
+    io.err(`rlstack: interrupted (${interrupted.signal}); the command had already finished, its output is whole`);
+    code = 130;
+  }
+  interrupted?.dispose();
+  io.finish(code);
+  return code;
+}
+
+function deferInterrupts(): { signal?: NodeJS.Signals; dispose(): void } {
+  const state: { signal?: NodeJS.Signals; dispose(): void } = {
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+  const onSignal = (signal: NodeJS.Signals) => void (state.signal ??= signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return state;
+}
+
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.find((a) => !a.startsWith('-'));
+}
+
+/** `--json` asks for the JSON view; the commands that stream (launch, logs) write it as JSON lines. */
+function viewOf(argv: readonly string[]): ViewKind {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  if (!args.includes('--json')) return 'human';
+  const command = commandOf(args);
+  return command === 'launch' || command === 'logs' ? 'json-lines' : 'json';
 }

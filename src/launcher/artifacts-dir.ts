@@ -64,7 +64,10 @@ export function writeArtifacts(outDir: string, artifacts: readonly Artifact[]): 
   };
   fsStep(parent, 'cannot be created', () => mkdirSync(parent, { recursive: true }));
   rmSync(staged, { recursive: true, force: true });
+  // Tests widen the window in which a signal can arrive mid-write (test/cli/interrupt.test.ts).
+  const pauseMs = Number(process.env['RLSTACK_TEST_WRITE_PAUSE_MS'] ?? 0);
   for (const artifact of artifacts) {
+    if (pauseMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
     const target = join(staged, artifact.path);
     fsStep(target, 'cannot be written', () => {
       mkdirSync(dirname(target), { recursive: true });

@@ -24,6 +24,8 @@ export type Handle =
 export interface Reporter {
   line(text: string): void;
   diagnostics(list: readonly Diagnostic[], sources?: SourceTexts): void;
+  /** The same news as a structured event for the JSON views (`{type: 'process' | 'check', …}`). */
+  event?(event: { type: string } & Record<string, unknown>): void;
 }
 
 export interface StartContext {
@@ -45,10 +47,25 @@ export type StartOutcome =
   /** Nothing of the run runs (refused, unreachable): the diagnostics say why. */
   | { kind: 'refused'; diagnostics: Diagnostic[]; handle?: Handle };
 
+export interface DryRunRequest {
+  planned: Planned;
+  /** The run dir and artifacts folder a real launch would use: the commands shown name these. */
+  runDir: string;
+  artifactsDir: string;
+  /** Where the dry run compiled the same files (what the scheduler is shown). */
+  compiledDir: string;
+  /** Names only: a dry run never holds a secret's value. */
+  secretNames: string[];
+}
+
 export interface DryRunOutcome {
-  /** Whether the scheduler was asked (`sbatch --test-only`) — and what it answered. */
-  schedulerAsked: boolean;
+  /** Whether the scheduler was asked (`sbatch --test-only`): null when the back end has no scheduler. */
+  schedulerAsked: boolean | null;
+  /** What the scheduler answered, when it was asked. */
+  schedulerAnswer?: string;
   ok: boolean;
+  /** What the launcher would run to start the nodes (secrets by name only). */
+  commands: string[];
   lines: string[];
   diagnostics: Diagnostic[];
 }
@@ -72,7 +89,7 @@ export interface Backend {
   readonly kind: BackendKind;
   /** Checks every node before anything starts; false (after reporting why) stops the launch. */
   check(planned: Planned, runDir: string, report: Reporter): Promise<boolean>;
-  dryRun(planned: Planned, artifactsDir: string): Promise<DryRunOutcome>;
+  dryRun(request: DryRunRequest): Promise<DryRunOutcome>;
   start(ctx: StartContext): Promise<StartOutcome>;
   /** Why the run is gone per the back end, or undefined while it may run. Cheap enough to poll. */
   alive(handle: Handle): Promise<string | undefined>;

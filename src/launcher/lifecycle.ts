@@ -115,7 +115,10 @@ export async function launchRun(req: LaunchRequest): Promise<LifecycleResult> {
       const h = started.handle;
       outcome = await watchUntilReady(planned.plan, runDir, h.attempt, {
         deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + TEARDOWN.startGraceMs,
-        onChange: (p) => progress.update(p),
+        onChange: (p) => {
+          progress.update(p);
+          report.event?.({ type: 'process', ...p });
+        },
         alive: () => backend.alive(h),
         signal: stop.signal,
       }).catch(async (error: unknown) => {

@@ -39,19 +39,23 @@ interface SlurmResult {
  * What runs on the login node, sent on the channel's stdin (secrets included, so never on a command line):
  * cluster.ssh.path first on PATH, as for every remote command (sbatch hands that PATH to the job).
  */
-export function loginScript(args: string[], secrets: Record<string, string>, path: string[]): string {
-  return ['set -e', pathPrefix(path).trimEnd(), ...Object.entries(secrets).map(([k, v]) => `export ${k}=${shQuote(v)}`), `exec ${args.map(shQuote).join(' ')}`, ''].join('\n');
+export function loginScript(args: string[], secrets: Record<string, string>, path: string[], input?: string): string {
+  // The command's own stdin, when it reads one, follows as a here-document whose end marker the text cannot contain.
+  let marker = 'RLSTACK_INPUT';
+  while (input !== undefined && input.split('\n').includes(marker)) marker += '_';
+  const exec = `exec ${args.map(shQuote).join(' ')}${input === undefined ? '' : ` <<'${marker}'\n${input.endsWith('\n') ? input : `${input}\n`}${marker}`}`;
+  return ['set -e', pathPrefix(path).trimEnd(), ...Object.entries(secrets).map(([k, v]) => `export ${k}=${shQuote(v)}`), exec, ''].join('\n');
 }
 
-async function slurm(target: SlurmTarget, args: string[], options: { secrets?: Record<string, string> } = {}): Promise<SlurmResult> {
+async function slurm(target: SlurmTarget, args: string[], options: { secrets?: Record<string, string>; input?: string } = {}): Promise<SlurmResult> {
   if (!target.login) {
     const execa = await run();
-    const r = await execa(args[0]!, args.slice(1), { reject: false, env: { ...process.env, ...(options.secrets ?? {}) }, extendEnv: false, timeout: 120_000 });
+    const r = await execa(args[0]!, args.slice(1), { reject: false, env: { ...process.env, ...(options.secrets ?? {}) }, extendEnv: false, timeout: 120_000, ...(options.input !== undefined ? { input: options.input } : {}) });
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
   if (!target.ssh) throw new Error(`no SSH settings to reach the Slurm login node ${target.login}`);
   const { SshPool, SshError } = await import('./ssh/transport.js');
-  const script = loginScript(args, options.secrets ?? {}, target.ssh.path);
+  const script = loginScript(args, options.secrets ?? {}, target.ssh.path, options.input);
   const pool = new SshPool(target.ssh);
   try {
     const r = await pool.run(target.login, script, { timeoutMs: 120_000 });
@@ -81,15 +85,21 @@ export async function slurmAvailable(target: SlurmTarget): Promise<string | unde
   return r.exitCode === 0 ? undefined : `sbatch is not reachable${target.login ? ` on ${target.login}` : ' here'}: ${String(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`;
 }
 
+/** The submission, as `launch` runs it and a dry run shows it. */
+export function submitCommand(runDir: string, artifactsDir: string): string[] {
+  return ['sbatch', '--parsable', `--output=${join(runDir, 'logs', 'slurm-%j.out')}`, join(artifactsDir, 'slurm', 'job.sbatch')];
+}
+
 export async function submit(target: SlurmTarget, runDir: string, artifactsDir: string, secrets: Record<string, string>): Promise<{ jobId?: string; error?: string }> {
-  const r = await slurm(target, ['sbatch', '--parsable', `--output=${join(runDir, 'logs', 'slurm-%j.out')}`, join(artifactsDir, 'slurm', 'job.sbatch')], { secrets });
+  const r = await slurm(target, submitCommand(runDir, artifactsDir), { secrets });
   const out = String(r.stdout).trim();
   if (r.exitCode !== 0 || !/^\d+/.test(out)) return { error: String(r.stderr || r.stdout).trim() || `sbatch exited ${r.exitCode}` };
   return { jobId: out.split(';')[0]! };
 }
 
-export async function testOnly(target: SlurmTarget, scriptPath: string): Promise<{ ok: boolean; message: string }> {
-  const r = await slurm(target, ['sbatch', '--test-only', scriptPath]);
+/** The job script goes on sbatch's stdin: a login node need not see the folder a dry run compiled into. */
+export async function testOnly(target: SlurmTarget, script: string): Promise<{ ok: boolean; message: string }> {
+  const r = await slurm(target, ['sbatch', '--test-only'], { input: script });
   const message = String(r.stderr || r.stdout).trim();
   return { ok: r.exitCode === 0, message };
 }

@@ -87,7 +87,8 @@ describe('other commands', () => {
     const derived = rlstack(['explain', 'presets/tiny.toml', 'orchestrator.max_tokens']);
     expect(derived.stdout).toContain('from: presets/tiny.toml');
     const json = JSON.parse(rlstack(['explain', 'presets/i3-mini.toml', 'inference.gpus', '--json']).stdout);
-    expect(json[0]).toMatchObject({ key: 'inference.gpus', value: null });
+    expect(json).toMatchObject({ ok: true, diagnostics: [], key: 'inference.gpus' });
+    expect(json.values[0]).toMatchObject({ key: 'inference.gpus', value: null });
     const bad = rlstack(['explain', 'presets/tiny.toml', 'trainr.ep']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('did you mean trainer.ep?');

@@ -147,12 +147,15 @@ describe('the CLI on a damaged run dir', () => {
     const dir = runDirWithAttempt();
     mkdirSync(join(dir, 'state', 'attempt_1', 'processes'), { recursive: true });
     writeFileSync(join(dir, 'state', 'attempt_1', 'processes', 'trainer-0.json'), 'null');
-    for (const args of [['status', dir], ['logs', dir], ['stop', dir], ['status', dir, '--json']]) {
+    for (const args of [['status', dir], ['logs', dir], ['stop', dir], ['status', dir, '--json'], ['stop', dir, '--json']]) {
       const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'rlstack.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-      expect(r.stderr, args.join(' ')).toContain('RS4011');
-      expect(r.stderr).toContain('trainer-0.json');
-      expect(r.stderr).not.toMatch(/RS9001|\n\s+at /);
+      // The JSON view carries the diagnostic in its envelope on stdout.
+      const report = args.includes('--json') ? r.stdout : r.stderr;
+      expect(report, args.join(' ')).toContain('RS4011');
+      expect(report).toContain('trainer-0.json');
+      expect(r.stderr + r.stdout).not.toMatch(/RS9001|\n\s+at /);
       expect(r.status).toBe(3);
+      if (args.includes('--json')) expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'RS4011' }] });
     }
   });
 });

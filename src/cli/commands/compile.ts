@@ -10,8 +10,7 @@ import { runDirProblem, type Output } from '../output.js';
 export function compileCommand(spec: string, options: { set: string[]; unset?: string[]; out: string; json: boolean }, io: Output): number {
   const result = planSpec(spec, { sets: options.set, unsets: options.unset ?? [] });
   if (!result.ok) {
-    if (options.json) io.json({ ok: false, diagnostics: result.diagnostics });
-    else io.diagnostics(result.diagnostics, result.sources);
+    io.diagnostics(result.diagnostics, result.sources);
     return EXIT.specErrors;
   }
   const { artifacts } = renderArtifacts(result.resolved, result.derived, result.plan);
@@ -29,9 +28,9 @@ export function compileCommand(spec: string, options: { set: string[]; unset?: s
     io.diagnostics([diagnostic('RS0005', { message: refusal, hint: 'compile into an empty folder, or one an earlier compile wrote (it has manifest.json)' })], result.sources);
     return EXIT.specErrors;
   }
-  if (options.json) io.json({ ok: true, dir: outDir, files: artifacts.map((a) => a.path), diagnostics: result.diagnostics });
+  io.diagnostics(result.diagnostics, result.sources);
+  if (options.json) io.result({ dir: outDir, files: artifacts.map((a) => a.path) });
   else {
-    io.diagnostics(result.diagnostics, result.sources);
     io.out(`wrote ${artifacts.length} files to ${options.out} (plan.json, ${artifacts.filter((a) => a.path.startsWith('configs/')).length} prime-rl configs, ${result.plan.nodes.length} node plans, node.sh${artifacts.some((a) => a.path === 'slurm/job.sbatch') ? ', slurm/job.sbatch' : ''}, manifest.json)`);
   }
   return EXIT.ok;

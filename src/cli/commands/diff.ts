@@ -29,15 +29,13 @@ export function diffCommand(a: string, b: string, options: { json: boolean }, io
   const right = loadSide(b);
   const failed = [left, right].filter((s): s is Extract<Loaded, { ok: false }> => !s.ok);
   if (failed.length) {
-    const diagnostics = failed.flatMap((f) => f.diagnostics);
-    if (options.json) io.json({ ok: false, diagnostics });
-    else for (const f of failed) io.diagnostics(f.diagnostics, f.sources);
+    for (const f of failed) io.diagnostics(f.diagnostics, f.sources);
     return EXIT.specErrors;
   }
   const [x, y] = [left, right] as Extract<Loaded, { ok: true }>[];
   const diff = diffCompiled(x!.side.compiled, y!.side.compiled);
   const describe = (s: Side) => ({ path: s.path, kind: s.kind, rlstack_version: s.compiled.plan.rlstack_version, ...(s.edited.length ? { edited: s.edited } : {}) });
-  if (options.json) io.json({ ok: true, a: describe(x!.side), b: describe(y!.side), ...diff });
+  if (options.json) io.result({ a: describe(x!.side), b: describe(y!.side), ...diff });
   else {
     for (const s of [x!.side, y!.side]) {
       if (s.edited.length) io.err(`note: ${s.path}: ${s.edited.join(', ')} no longer match${s.edited.length === 1 ? 'es' : ''} manifest.json (edited after compile); the diff reads the files as they are`);

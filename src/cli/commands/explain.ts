@@ -46,7 +46,7 @@ export function explainCommand(spec: string, key: string, options: { set: string
     const resolvedAs = path === 'trainer.ep' && value === 'auto' && result.ok ? ` (resolves to ${result.derived.trainerParallelism.ep}, as prime-rl does)` : '';
     rows.push({ key: path, value, origin: describeOrigin(resolved.provenance.get(path)) + resolvedAs, description: describe(parts) });
   }
-  if (options.json) io.json(rows);
+  if (options.json) io.result({ key: path, values: rows });
   else {
     for (const row of rows) {
       io.out(`${row.key} = ${formatValue(row.value)}`);

@@ -5,7 +5,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { shWord } from '../../runtime/shell.js';
 import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { writeArtifacts } from '../../launcher/artifacts-dir.js';
@@ -25,6 +27,8 @@ export interface LaunchOptions {
   detach: boolean;
   /** Resume even across changes prime-rl cannot resume from. */
   force?: boolean;
+  /** With dryRun: keep the compiled files in this folder. */
+  keep?: string;
 }
 
 export async function launchCommand(spec: string, options: LaunchOptions, io: Output): Promise<number> {
@@ -33,7 +37,11 @@ export async function launchCommand(spec: string, options: LaunchOptions, io: Ou
   io.diagnostics(result.diagnostics, result.sources);
   if (!result.ok) return EXIT.specErrors;
   const { secrets, diagnostics: secretProblems } = readSecrets(result);
-  if (options.dryRun) return dryRun(result, secretProblems.length, io);
+  if (options.dryRun) return dryRun(result, secretProblems, options.keep, io);
+  if (options.keep) {
+    io.diagnostics([diagnostic('RS0007', { message: '--keep only goes with --dry-run', hint: 'a launch keeps its files in the run dir (launcher/); rlstack compile -o DIR writes them anywhere' })], new Map());
+    return EXIT.usage;
+  }
   if (secretProblems.length) {
     io.diagnostics(secretProblems, result.sources);
     return EXIT.specErrors;
@@ -85,6 +93,7 @@ async function launch(planned: Planned, secrets: Record<string, string>, options
       return EXIT.specErrors;
     }
     io.out(`run dir ${prepared.prepared.runDir}`);
+    io.result({ run_dir: prepared.prepared.runDir, backend: planned.resolved.spec.cluster.backend, detach: options.detach });
     if (prepared.prepared.note) io.out(`note: ${prepared.prepared.note}`);
     const result = await launchRun({
       planned,
@@ -96,6 +105,8 @@ async function launch(planned: Planned, secrets: Record<string, string>, options
       tty: Boolean(process.stdout.isTTY) && !process.env['CI'],
       ...(process.env['RLSTACK_DEBUG'] ? { debug: (l: string) => io.err(`ssh: ${l}`) } : {}),
     });
+    const attempt = attempts(prepared.prepared.runDir).at(-1);
+    io.result({ outcome: result === 'ok' ? (options.detach ? 'submitted' : 'ready') : 'failed', ...(attempt !== undefined ? { attempt } : {}) });
     return result === 'ok' ? EXIT.ok : EXIT.backend;
   } finally {
     claim.release();
@@ -106,23 +117,78 @@ function diagnostic4012(planned: Planned, message: string) {
   return specProblem(planned, 'RS4012', { message, path: 'run.name', hint: 'rlstack status shows it; rlstack stop ends it before a new launch' });
 }
 
-async function dryRun(planned: Planned, missingSecrets: number, io: Output): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'rlstack-dry-run-'));
+/**
+ * `launch --dry-run`: everything a launch would do up to the start, started nowhere — the plan, every
+ * missing secret at its line, the files compiled as the launch would write them (kept with --keep DIR),
+ * the job script, the commands the back end would run, each node's processes, and the scheduler's own
+ * verdict (`sbatch --test-only`) — or a plain "not asked", which is not a success (exit 3).
+ */
+async function dryRun(planned: Planned, secretProblems: Diagnostic[], keep: string | undefined, io: Output): Promise<number> {
+  const runDir = resolveRunDir(planned.plan.run.dir);
+  const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'rlstack-dry-run-'));
   try {
     const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
-    writeArtifacts(join(dir, 'launcher'), artifacts);
-    io.out(`dry run: compiled ${artifacts.length} files; nothing was started`);
-    if (missingSecrets) io.out(`note: ${missingSecrets} secret(s) missing from the environment would stop a real launch`);
-    const backend = await backendFor(planned.resolved.spec.cluster.backend);
+    const refusal = writeArtifacts(dir, artifacts);
+    if (refusal) {
+      io.diagnostics([diagnostic('RS0005', { message: refusal, hint: 'keep the files in an empty folder, or one an earlier compile wrote (it has manifest.json)' })], planned.sources);
+      return EXIT.specErrors;
+    }
+    const backendKind = planned.resolved.spec.cluster.backend;
+    io.out(`dry run (backend ${backendKind}): nothing is started`);
+    io.out(keep ? `compiled ${artifacts.length} files into ${dir} (kept)` : `compiled ${artifacts.length} files; a launch writes them to ${join(runDir, 'launcher')} (--keep DIR keeps a copy)`);
+    io.diagnostics(secretProblems, planned.sources);
+    const jobScript = artifacts.find((a) => a.path === 'slurm/job.sbatch')?.content;
+    if (jobScript) {
+      io.out('job script (slurm/job.sbatch):');
+      for (const line of jobScript.trimEnd().split('\n')) io.out(`  ${line}`);
+    }
+    const backend = await backendFor(backendKind);
+    let outcome;
     try {
-      const outcome = await backend.dryRun(planned, join(dir, 'launcher'));
-      for (const line of outcome.lines) io.out(line);
-      io.diagnostics(outcome.diagnostics, planned.sources);
-      return outcome.ok ? EXIT.ok : EXIT.specErrors;
+      outcome = await backend.dryRun({ planned, runDir, artifactsDir: join(runDir, 'launcher'), compiledDir: dir, secretNames: Object.keys(planned.resolved.spec.secrets) });
     } finally {
       backend.close();
     }
+    io.out('the launcher would run:');
+    for (const command of outcome.commands) io.out(`  ${command}`);
+    const nodes = nodeProcesses(planned);
+    io.out("each node's processes, in start order:");
+    for (const node of nodes) {
+      io.out(`  node ${node.node}${node.host ? ` (${node.host})` : ''}:`);
+      for (const p of node.processes) io.out(`    ${p.name}${p.gpus.length ? ` [GPU ${p.gpus.join(',')}]` : ''}: ${p.command}`);
+    }
+    for (const line of outcome.lines) io.out(line);
+    io.diagnostics(outcome.diagnostics, planned.sources);
+    const missing = secretProblems.map((d) => d.path?.replace(/^secrets\./, '') ?? d.message);
+    if (outcome.schedulerAsked !== null) io.out(outcome.schedulerAsked ? `the scheduler was asked: ${outcome.ok ? 'it would accept the job' : 'it refuses the job'}` : 'the scheduler was NOT asked');
+    if (missing.length) io.out(`a launch would stop here: missing secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    io.result({
+      dry_run: true,
+      backend: backendKind,
+      scheduler_asked: outcome.schedulerAsked,
+      ...(outcome.schedulerAnswer !== undefined ? { scheduler_answer: outcome.schedulerAnswer } : {}),
+      would_start: outcome.ok && missing.length === 0,
+      missing_secrets: missing,
+      kept: keep ? dir : null,
+      job_script: jobScript ?? null,
+      commands: outcome.commands,
+      nodes,
+    });
+    if (missing.length || (!outcome.ok && outcome.schedulerAsked)) return EXIT.specErrors;
+    return outcome.ok ? EXIT.ok : EXIT.backend;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Per node, its processes in start order with their command lines as node.sh runs them (quoted once). */
+function nodeProcesses(planned: Planned): { node: number; host: string | null; processes: { name: string; gpus: number[]; command: string; env: Record<string, string>; secrets: string[] }[] }[] {
+  return planned.plan.nodes.map((n) => ({
+    node: n.index,
+    host: n.host ?? null,
+    processes: planned.plan.processes
+      .filter((p) => p.node === n.index)
+      .sort((a, b) => a.order - b.order)
+      .map((p) => ({ name: p.name, gpus: p.gpus, command: p.command.map(shWord).join(' '), env: p.env, secrets: p.secrets })),
+  }));
 }

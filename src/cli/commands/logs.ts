@@ -42,7 +42,10 @@ export async function logsCommand(target: string, options: { set: string[]; role
           offsets.set(file, from);
           const lines = ((partial.get(file) ?? '') + buffer.subarray(0, n).toString('utf8')).split('\n');
           partial.set(file, lines.pop() ?? '');
-          for (const line of lines) io.out(prefix + line);
+          for (const line of lines) {
+            if (io.view === 'json-lines') io.event({ type: 'log', source: file.replace(/\.log$/, ''), text: line });
+            else io.out(prefix + line);
+          }
         }
       } finally {
         closeSync(fd);
@@ -67,6 +70,7 @@ export async function logsCommand(target: string, options: { set: string[]; role
         await new Promise((r) => setTimeout(r, 1000));
         drain();
         io.out(`-- the run ${run.state}${run.reason ? `: ${run.reason}` : ''}`);
+        io.result({ run_state: run.state, ...(run.reason ? { reason: run.reason } : {}) });
         break;
       }
       if (backend && handle && Date.now() - lastCheck > 3000) {
@@ -75,6 +79,7 @@ export async function logsCommand(target: string, options: { set: string[]; role
         if (gone) {
           drain();
           io.out(`-- the run is no longer running: ${gone}`);
+          io.result({ run_state: 'gone', reason: gone });
           break;
         }
       }

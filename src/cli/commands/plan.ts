@@ -23,7 +23,9 @@ export function planCommand(spec: string, options: { set: string[]; unset?: stri
   }
   if (options.json) {
     if (wrote) io.err(wrote);
-    io.json(result.ok ? result.plan : { ok: false, diagnostics: result.diagnostics, ...(result.plan ? { plan: result.plan } : {}) });
+    // The plan's own fields sit beside ok and diagnostics; a spec that does not fit still has its placement.
+    if (result.plan) io.result({ ...result.plan, ...(options.html ? { html: options.html } : {}) });
+    io.diagnostics(result.diagnostics, result.sources);
     return result.ok ? EXIT.ok : EXIT.specErrors;
   }
   // Errors that leave a placement (it does not fit) still show it: the memory report is the explanation.

@@ -23,8 +23,12 @@ export async function preflightCommand(spec: string, options: { set: string[]; u
   const made = !existsSync(runDir);
   if (made) mkdirSync(runDir, { recursive: true });
   const backend = await backendFor('ssh', process.env['RLSTACK_DEBUG'] ? (l) => io.err(`ssh: ${l}`) : undefined);
+  const checks: Record<string, unknown>[] = [];
+  const report = { ...reporterOf(io, planned.sources), event: (e: Record<string, unknown>) => void (e['type'] === 'check' && checks.push(e)) };
   try {
-    return (await backend.check(planned, runDir, reporterOf(io, planned.sources))) ? EXIT.ok : EXIT.backend;
+    const passed = await backend.check(planned, runDir, report);
+    io.result({ nodes: planned.plan.nodes.length, checks: checks.map(({ type: _type, ...row }) => row) });
+    return passed ? EXIT.ok : EXIT.backend;
   } finally {
     backend.close();
     if (made && readdirSync(runDir).length === 0) rmdirSync(runDir);

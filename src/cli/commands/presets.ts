@@ -14,7 +14,7 @@ export function presetSummary(name: string): string {
 
 export function presetsCommand(options: { json: boolean }, io: Output): number {
   const presets = listPresets().map((name) => ({ name, summary: presetSummary(name) }));
-  if (options.json) io.json(presets);
+  if (options.json) io.result({ presets });
   else {
     const width = Math.max(...presets.map((p) => p.name.length));
     for (const p of presets) io.out(`${p.name.padEnd(width)}  ${p.summary}`);
@@ -36,6 +36,7 @@ export function initCommand(file: string | undefined, options: { preset: string;
     return EXIT.specErrors;
   }
   writeFileSync(path, starterSpec(options.preset));
+  io.result({ file: path, preset: options.preset });
   io.out(`wrote ${target} (extends preset ${options.preset}); next: rlstack plan ${target}`);
   return EXIT.ok;
 }

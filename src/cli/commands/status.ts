@@ -18,7 +18,7 @@ export async function statusCommand(target: string, options: { set: string[]; js
   }
   const backend = view.backend;
   if (options.json) {
-    io.json({
+    io.result({
       run_dir: view.runDir,
       attempt: view.attempt,
       run: view.run,

@@ -12,10 +12,10 @@ export async function stopCommand(target: string, options: { set: string[]; json
   const opened = openRun(target, options.set, io);
   if (typeof opened === 'number') return opened;
   const { run: { runDir }, status } = opened;
-  const quiet = { line: () => {}, diagnostics: reporterOf(io).diagnostics };
   try {
-    const r = await stopRun(runDir, status, options.json ? quiet : reporterOf(io));
-    if (options.json) io.json({ run_dir: runDir, attempt: r.attempt, backend: r.backend, stopped: r.stopped, survivors: r.survivors, killed: r.swept.killed, left: r.swept.left, unreachable: r.swept.unreachable });
+    // In the JSON view the progress lines go to stderr: stdout holds the envelope alone.
+    const r = await stopRun(runDir, status, reporterOf(io));
+    if (options.json) io.result({ run_dir: runDir, attempt: r.attempt, backend: r.backend, stopped: r.stopped, survivors: r.survivors, killed: r.swept.killed, left: r.swept.left, unreachable: r.swept.unreachable });
     return r.result === 'ok' ? EXIT.ok : EXIT.backend;
   } catch (e) {
     const problem = runDirProblem(e);

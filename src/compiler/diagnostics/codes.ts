@@ -26,6 +26,7 @@ export const CODES = {
   RS0004: { severity: 'error', title: 'spec file is empty' },
   RS0005: { severity: 'error', title: 'output file already exists' },
   RS0006: { severity: 'error', title: 'string, number or key too long' },
+  RS0007: { severity: 'error', title: 'command-line usage error (unknown option, missing argument)' },
 
   RS0101: { severity: 'error', title: 'extends cycle' },
   RS0102: { severity: 'error', title: 'unknown preset' },

@@ -5,9 +5,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, BackendView, DryRunOutcome, Handle, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
+import type { Backend, BackendView, DryRunOutcome, DryRunRequest, Handle, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import { createAttempt, paths, runId } from '../run-dir.js';
 import { parseSweep, sweepScript } from '../sweep.js';
+import { shQuote } from '../../runtime/shell.js';
 
 /** Alive and not a zombie: a node.sh killed after its launcher exited waits for init to reap it. */
 function pidAlive(pid: number): boolean {
@@ -32,8 +33,15 @@ export class LocalBackend implements Backend {
     return true; // node.sh checks this machine itself at start
   }
 
-  async dryRun(): Promise<DryRunOutcome> {
-    return { schedulerAsked: false, ok: true, lines: ['would start node.sh of node 0 on this machine (backend local); no scheduler to ask'], diagnostics: [] };
+  async dryRun(request: DryRunRequest): Promise<DryRunOutcome> {
+    const secrets = request.secretNames.length ? ` (${request.secretNames.join(', ')} from the launcher's environment)` : '';
+    return {
+      schedulerAsked: null,
+      ok: true,
+      commands: [`RLSTACK_NODE_INDEX=0 RLSTACK_ATTEMPT=<attempt> setsid bash ${shQuote(join(request.artifactsDir, 'node.sh'))} > ${shQuote(join(request.runDir, 'logs', 'attempt_<attempt>', 'node-000.local.out'))} 2>&1${secrets}`],
+      lines: ['no scheduler to ask: node.sh of node 0 starts on this machine (backend local) and checks it itself'],
+      diagnostics: [],
+    };
   }
 
   async start(ctx: StartContext): Promise<StartOutcome> {

@@ -3,12 +3,14 @@
  * attempt when the job starts and writes its handle (`slurm_job_id`); a login node, when set, is kept in
  * `state/slurm-target.json` so status and stop reach Slurm where the job was submitted.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { Backend, BackendView, DryRunOutcome, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
+import type { Backend, BackendView, DryRunOutcome, DryRunRequest, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import type { Planned } from '../prepare.js';
 import { attempts, paths, readHandleFile } from '../run-dir.js';
-import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slurmTargetOf, submit, testOnly, type SlurmTarget } from '../slurm.js';
+import { shQuote } from '../../runtime/shell.js';
+import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slurmTargetOf, submit, submitCommand, testOnly, type SlurmTarget } from '../slurm.js';
 
 type SlurmHandle = Extract<Handle, { kind: 'slurm' }>;
 
@@ -34,17 +36,24 @@ export class SlurmBackend implements Backend {
     return false;
   }
 
-  async dryRun(planned: Planned, artifactsDir: string): Promise<DryRunOutcome> {
-    const target = slurmTargetOf(planned.resolved.spec);
-    const script = join(artifactsDir, 'slurm', 'job.sbatch');
-    const lines = [`would submit: sbatch --parsable ${script}`];
+  async dryRun(request: DryRunRequest): Promise<DryRunOutcome> {
+    const target = slurmTargetOf(request.planned.resolved.spec);
+    const commands = [`${target.login ? `ssh ${target.login} ` : ''}${submitCommand(request.runDir, request.artifactsDir).map(shQuote).join(' ')}${request.secretNames.length ? `  # with ${request.secretNames.join(', ')} from the launcher's environment` : ''}`];
     const unavailable = await slurmAvailable(target);
-    if (unavailable) return { schedulerAsked: false, ok: true, lines: [...lines, `${unavailable}: Slurm was not asked (sbatch --test-only skipped)`], diagnostics: [] };
-    const test = await testOnly(target, script);
-    if (!test.ok) {
-      return { schedulerAsked: true, ok: false, lines, diagnostics: [diagnostic('RS4005', { message: `Slurm refuses this request: ${test.message}`, hint: 'check nodes, partition, gres and time against the cluster (sinfo); nothing was submitted' })] };
+    if (unavailable) {
+      return {
+        schedulerAsked: false,
+        ok: false,
+        commands,
+        lines: [`Slurm was not asked: ${unavailable}`],
+        diagnostics: [diagnostic('RS4004', { message: `the dry run could not ask Slurm (sbatch --test-only): ${unavailable}`, hint: 'run the dry run where sbatch works, or set cluster.slurm.login; the files and commands above are what a launch would use', severity: 'warning' })],
+      };
     }
-    return { schedulerAsked: true, ok: true, lines: [...lines, `sbatch --test-only: ${test.message}`], diagnostics: [] };
+    const test = await testOnly(target, readFileSync(join(request.compiledDir, 'slurm', 'job.sbatch'), 'utf8'));
+    if (!test.ok) {
+      return { schedulerAsked: true, schedulerAnswer: test.message, ok: false, commands, lines: [], diagnostics: [diagnostic('RS4005', { message: `Slurm refuses this request: ${test.message}`, hint: 'check nodes, partition, gres and time against the cluster (sinfo); nothing was submitted' })] };
+    }
+    return { schedulerAsked: true, schedulerAnswer: test.message, ok: true, commands, lines: [`sbatch --test-only: ${test.message}`], diagnostics: [] };
   }
 
   async start(ctx: StartContext): Promise<StartOutcome> {

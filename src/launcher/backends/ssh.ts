@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { Backend, BackendView, DryRunOutcome, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
+import type { Backend, BackendView, DryRunOutcome, DryRunRequest, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import { specProblem, type Planned } from '../prepare.js';
 import { createAttempt, paths, readAttempt, RUN_ENDED, runId } from '../run-dir.js';
-import { inventory, Lease, nodePids, nodesAlive, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../ssh/backend.js';
+import { inventory, Lease, nodePids, nodesAlive, nodeStartScript, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../ssh/backend.js';
 import type { SshConfigResolver, SshSettings } from '../ssh/config.js';
 import { CHECK_HINTS, preflight, preflightTable } from '../ssh/preflight.js';
 import { SshPool } from '../ssh/transport.js';
@@ -29,6 +29,7 @@ export async function checkNodes(planned: Planned, runDir: string, hosts: string
   report.line(`preflight on ${hosts.length} nodes over SSH`);
   const rows = await preflight({ planned, runDir, hosts, pool });
   for (const line of preflightTable(rows, hosts.length)) report.line(line);
+  for (const r of rows) report.event?.({ type: 'check', node: r.node, host: r.host, check: r.check, result: r.result, detail: r.detail });
   const failed = rows.filter((r) => r.result === 'FAIL');
   if (failed.length === 0) {
     report.line(`preflight passed on ${hosts.length} nodes (${Date.now() - t0} ms)`);
@@ -40,7 +41,8 @@ export async function checkNodes(planned: Planned, runDir: string, hosts: string
     [...byNode.values()].map((list) => {
       const first = list[0]!;
       const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind === 'cycle' ? 'RS4109' : first.kind === 'config' ? 'RS4110' : first.kind ? 'RS4102' : 'RS4103';
-      const [message, hint] = first.kind ? first.detail.split(' — ') : [list.map((r) => `${r.check}: ${r.detail}`).join('; '), undefined];
+      // A check's detail is in the table already; the diagnostic names the node, what failed and the fix.
+      const [message, hint] = first.kind ? first.detail.split(' — ') : [`failed ${list.map((r) => r.check).join(', ')} (the table above says why)`, undefined];
       return diagnostic(code, { message: `node ${first.node} (${first.host}): ${message}`, hint: hint || CHECK_HINTS[first.check] || 'fix the node, or leave it out of cluster.ssh.hosts' });
     }),
   );
@@ -105,9 +107,30 @@ export class SshBackend implements Backend {
     return checkNodes(planned, runDir, hosts, pool, report);
   }
 
-  async dryRun(planned: Planned): Promise<DryRunOutcome> {
-    const hosts = inventory(planned).hosts ?? [];
-    return { schedulerAsked: false, ok: true, lines: [`would preflight ${hosts.length} hosts over SSH, then start node.sh on each: ${hosts.join(' ')}`], diagnostics: [] };
+  async dryRun(request: DryRunRequest): Promise<DryRunOutcome> {
+    const hosts = inventory(request.planned).hosts ?? [];
+    const settings = sshSettingsOf(request.planned);
+    // The attempt and run id are made by the launch itself; secrets stand in by name.
+    const start = {
+      settings,
+      runDir: request.runDir,
+      artifactsDir: request.artifactsDir,
+      attempt: 0,
+      runId: '<run id>',
+      secrets: Object.fromEntries(request.secretNames.map((name) => [name, `<${name} from the launcher environment>`])),
+      leaseFile: paths.lease(request.runDir, 0),
+    };
+    return {
+      schedulerAsked: null,
+      ok: true,
+      commands: hosts.map((host, i) => `ssh ${host} bash -s   # node ${i}: the start script below with RLSTACK_NODE_INDEX=${i}`),
+      lines: [
+        `no scheduler to ask: a launch first checks the ${hosts.length} nodes (rlstack preflight does it alone), then starts node.sh on each over SSH`,
+        'start script (node 0; "0" stands for the attempt a launch takes):',
+        ...nodeStartScript(start, 0).trimEnd().split('\n').map((l) => `  ${l}`),
+      ],
+      diagnostics: [],
+    };
   }
 
   async start(ctx: StartContext): Promise<StartOutcome> {

@@ -53,21 +53,35 @@ echo "started $!"
 `;
 }
 
+interface NodeStart {
+  settings: SshSettings;
+  runDir: string;
+  artifactsDir: string;
+  attempt: number;
+  runId: string;
+  secrets: Record<string, string>;
+  leaseFile: string;
+}
+
+/** The script that starts node.sh on node `i` — what `startNodes` sends, and what a dry run shows. */
+export function nodeStartScript(o: NodeStart, i: number): string {
+  const vars = {
+    RLSTACK_NODE_INDEX: String(i),
+    RLSTACK_ATTEMPT: String(o.attempt),
+    RLSTACK_RUN_ID: o.runId,
+    RLSTACK_LEASE_FILE: o.leaseFile,
+    RLSTACK_LEASE_TIMEOUT_S: String(o.settings.lease_timeout_s),
+    ...o.secrets,
+  };
+  return startScript({ path: o.settings.path, vars, nodeSh: join(o.artifactsDir, 'node.sh'), out: join(paths.attemptLogs(o.runDir, o.attempt), `node-${pid3(i)}.ssh.out`), pidFile: join(paths.nodePids(o.runDir, o.attempt), `node-${pid3(i)}`) });
+}
+
 /** Starts node.sh on every node, detached (it survives the launcher and the SSH session). */
-export async function startNodes(o: { pool: SshPool; hosts: string[]; runDir: string; artifactsDir: string; attempt: number; runId: string; secrets: Record<string, string>; leaseFile: string }): Promise<StartResult[]> {
+export async function startNodes(o: Omit<NodeStart, 'settings'> & { pool: SshPool; hosts: string[] }): Promise<StartResult[]> {
   const s = o.pool.settings;
-  const logs = paths.attemptLogs(o.runDir, o.attempt);
   mkdirSync(paths.nodePids(o.runDir, o.attempt), { recursive: true });
   const results = await onAll(o.hosts, s.max_parallel, async (host, i) => {
-    const vars = {
-      RLSTACK_NODE_INDEX: String(i),
-      RLSTACK_ATTEMPT: String(o.attempt),
-      RLSTACK_RUN_ID: o.runId,
-      RLSTACK_LEASE_FILE: o.leaseFile,
-      RLSTACK_LEASE_TIMEOUT_S: String(s.lease_timeout_s),
-      ...o.secrets,
-    };
-    const script = startScript({ path: s.path, vars, nodeSh: join(o.artifactsDir, 'node.sh'), out: join(logs, `node-${pid3(i)}.ssh.out`), pidFile: join(paths.nodePids(o.runDir, o.attempt), `node-${pid3(i)}`) });
+    const script = nodeStartScript({ ...o, settings: s }, i);
     const r = await o.pool.run(host, script, { timeoutMs: 60_000 });
     const pid = /started (\d+)/.exec(r.stdout)?.[1];
     if (r.code !== 0 || !pid) throw new SshError(host, 'unreachable', `node.sh did not start on ${host} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}`, '');

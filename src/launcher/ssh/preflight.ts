@@ -196,7 +196,8 @@ function capacityVerdict(
 export function preflightTable(rows: PreflightRow[], nodes: number): string[] {
   const failing = new Set(rows.filter((r) => r.result === 'FAIL' || r.result === 'warn').map((r) => r.node));
   const shown = nodes <= 16 ? rows : rows.filter((r) => failing.has(r.node) && (r.result === 'FAIL' || r.result === 'warn'));
-  const cells = [['node', 'check', 'result', 'detail'], ...shown.map((r) => [`${r.node} ${r.host}`, r.check, r.result, r.detail])];
+  // A connection failure is told once, by its diagnostic below the table (message and fix).
+  const cells = [['node', 'check', 'result', 'detail'], ...shown.map((r) => [`${r.node} ${r.host}`, r.check, r.result, r.kind ? 'cannot connect: see below' : r.detail])];
   const w = [0, 1, 2].map((c) => Math.max(...cells.map((row) => row[c]!.length)));
   const lines = cells.map((row) => `  ${row.slice(0, 3).map((c, i) => c.padEnd(w[i]!)).join('  ')}  ${row[3]}`);
   if (nodes > 16) lines.push(`  ${nodes - failing.size} of ${nodes} nodes passed every check`);
