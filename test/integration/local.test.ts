@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hasJsonType, JSON_VIEWS } from '../../src/cli/json-views.js';
 import { useFreshCluster } from './cluster-setup.js';
 import { processesMentioning, rlstack, statusJson, waitFor, workspaceOnShared, writeSpec, type FakePrimeRl } from './harness.js';
 
@@ -89,4 +90,35 @@ describe('local back end', () => {
     expect(json.run?.state).toBe('stopped');
     expect(processesMentioning(runDir)).toEqual([]);
   });
+
+  it('--json: launch and logs write JSON lines ending in their envelope; status and stop one envelope each', async () => {
+    const spec = tinySpec('json', `[env]\nRLSTACK_STANDIN_STEP_SECONDS = "1"\n`).toString();
+    const runDir = join(runs, 'json');
+    const launch = await rlstack(['launch', spec, '--set', 'run.max_steps=100', '--json'], { primeRl });
+    expect(launch.code, launch.stderr).toBe(0);
+    const events = launch.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>); // every line is JSON
+    expect(events.at(-1)).toMatchObject({ type: 'result', ok: true, exit_code: 0, run_dir: runDir, backend: 'local', outcome: 'ready', attempt: 1 });
+    expect(events.filter((e) => e['type'] === 'process' && e['state'] === 'ready').map((e) => e['name'])).toEqual(expect.arrayContaining(['inference-0', 'orchestrator', 'trainer-0']));
+    expectView('launch', events.at(-1)!);
+    const status = await rlstack(['status', runDir, '--json'], { primeRl });
+    const envelope = JSON.parse(status.stdout) as Record<string, unknown>;
+    expect(envelope).toMatchObject({ ok: true, diagnostics: [], run_dir: runDir, attempt: 1 });
+    expectView('status', envelope);
+    const logs = await rlstack(['logs', runDir, '--json', '--role', 'trainer'], { primeRl });
+    const logLines = logs.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logLines.filter((e) => e['type'] === 'log').every((e) => e['source'] === 'trainer-0')).toBe(true);
+    expect(logLines.some((e) => e['type'] === 'log')).toBe(true);
+    expect(logLines.at(-1)).toMatchObject({ type: 'result', ok: true });
+    const stop = await rlstack(['stop', runDir, '--json'], { primeRl });
+    expect(stop.code, stop.stderr).toBe(0);
+    const stopped = JSON.parse(stop.stdout) as Record<string, unknown>; // nothing but the envelope on stdout
+    expect(stopped).toMatchObject({ ok: true, run_dir: runDir, stopped: true, backend: 'local' });
+    expectView('stop', stopped);
+    expect(processesMentioning(runDir)).toEqual([]);
+  });
 });
+
+/** The envelope carries every field docs/json-output.md promises (src/cli/json-views.ts), with its type. */
+function expectView(command: string, envelope: Record<string, unknown>): void {
+  for (const [field, type] of Object.entries(JSON_VIEWS[command]!.fields)) expect(hasJsonType(envelope[field], type), `${command}: ${field} should be ${type}`).toBe(true);
+}

@@ -218,6 +218,13 @@ describe('Slurm back end', () => {
     expect(r.stderr).toMatch(/Slurm refuses this request/);
     expect(squeueJobs()).toEqual(before);
     expect(existsSync(join(runs, 'impossible'))).toBe(false);
+    // A request Slurm can place: asked, accepted, exit 0 — and still nothing submitted, nothing left behind.
+    const possible = await rlstack(['launch', fourNodeSpec('possible'), '--dry-run', '--json'], { primeRl });
+    expect(possible.code, possible.stdout + possible.stderr).toBe(0);
+    const result = JSON.parse(possible.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(result).toMatchObject({ type: 'result', ok: true, scheduler_asked: true, would_start: true, scheduler_answer: expect.stringMatching(/Job \d+ to start/) });
+    expect(squeueJobs()).toEqual(before);
+    expect(existsSync(join(runs, 'possible'))).toBe(false);
   });
 
   it('a sandbox fleet on the CPU partition starts as one heterogeneous job', async () => {
