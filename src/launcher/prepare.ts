@@ -86,7 +86,7 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
     renameSync(artifactsDir, aside);
     note = `${artifactsDir} was not as rlstack wrote it (${foreignContent(aside) ?? 'damaged'}): kept as ${aside}`;
   }
-  const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
+  const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan, { runDir, artifactsDir });
   const refusal = writeArtifacts(artifactsDir, artifacts);
   if (refusal) return { diagnostics: [diagnostic('RS4003', { message: refusal, hint: 'the launcher folder of the run dir is rlstack\'s: move other files out of it' })] };
   return { prepared: { runDir, artifactsDir, ...(note ? { note } : {}) }, diagnostics: [] };

@@ -16,7 +16,7 @@ const BIN = join(ROOT, 'bin', 'rlstack.js');
 
 function dryRun(spec: string, extra: string[] = [], env: Record<string, string> = {}) {
   const tmp = mkdtempSync(join(tmpdir(), 'rlstack-dry-tmp-'));
-  const base = { ...process.env, NO_COLOR: '1', TMPDIR: tmp, ...env };
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TMPDIR: tmp };
   delete base['WANDB_API_KEY'];
   const r = spawnSync(process.execPath, [BIN, 'launch', spec, '--dry-run', ...extra], { cwd: ROOT, encoding: 'utf8', env: { ...base, ...env }, maxBuffer: 64 << 20 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, tmpLeft: readdirSync(tmp) };

@@ -227,6 +227,31 @@ describe('Slurm back end', () => {
     expect(existsSync(join(runs, 'possible'))).toBe(false);
   });
 
+  it('compile -o DIR is a bundle: sbatch DIR/slurm/job.sbatch by hand, from another folder, runs to COMPLETED', async () => {
+    const spec = fourNodeSpec('bundle');
+    const bundle = join(specs, 'bundle-out');
+    const compiled = await rlstack(['compile', spec, '-o', bundle], { primeRl });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    const runDir = join(runs, 'bundle');
+    expect(existsSync(runDir)).toBe(false); // compile writes only its own folder
+    // As a user would: sbatch from another folder, with the environment they have (prime-rl's venv on PATH).
+    const submitted = execFileSync('sbatch', ['--parsable', join(bundle, 'slurm', 'job.sbatch')], {
+      cwd: specs,
+      encoding: 'utf8',
+      env: { ...process.env, SLURM_CONF: cluster()['RLSTACK_CLUSTER_SLURM_CONF'], PATH: `${join(primeRl.dir, 'bin')}:${process.env['PATH']}` },
+    });
+    const jobId = submitted.trim().split(';')[0]!;
+    await waitFor('the hand-submitted job to end', () => { const st = slurmJobState(jobId); return st && ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT'].includes(st) ? st : undefined; }, 120_000, 500);
+    expect(slurmJobState(jobId), readFileSync(join(runDir, 'logs', 'latest', 'node-000.log'), 'utf8').slice(-2000)).toBe('COMPLETED');
+    // The run lives in the spec's run dir; the artifacts were read from the bundle (no launcher/ was made).
+    expect(existsSync(join(runDir, 'state', 'attempt_1'))).toBe(true);
+    expect(existsSync(join(runDir, 'launcher'))).toBe(false);
+    expect(readFileSync(join(runDir, 'logs', 'latest', 'node-000.log'), 'utf8')).toContain(bundle);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('completed');
+    await expectNothingLeft(runDir);
+  }, 180_000);
+
   it('a sandbox fleet on the CPU partition starts as one heterogeneous job', async () => {
     const spec = fourNodeSpec(
       'fleet',

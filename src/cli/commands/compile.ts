@@ -5,6 +5,7 @@ import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import { EXIT } from '../exit-codes.js';
 import { writeArtifacts } from '../../launcher/artifacts-dir.js';
+import { resolveRunDir } from '../../launcher/run-dir.js';
 import { runDirProblem, type Output } from '../output.js';
 
 export function compileCommand(spec: string, options: { set: string[]; unset?: string[]; out: string; json: boolean }, io: Output): number {
@@ -13,8 +14,9 @@ export function compileCommand(spec: string, options: { set: string[]; unset?: s
     io.diagnostics(result.diagnostics, result.sources);
     return EXIT.specErrors;
   }
-  const { artifacts } = renderArtifacts(result.resolved, result.derived, result.plan);
   const outDir = resolve(options.out);
+  // A bundle that runs by hand from where it was written (sbatch DIR/slurm/job.sbatch; docs/runtime.md).
+  const { artifacts } = renderArtifacts(result.resolved, result.derived, result.plan, { runDir: resolveRunDir(result.plan.run.dir), artifactsDir: outDir });
   let refusal: string | undefined;
   try {
     refusal = writeArtifacts(outDir, artifacts);

@@ -5,12 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { compiledFromArtifacts, diffCompiled, isComparedArtifact, renderDiff, resumeConflicts, type Compiled, type PlanDiff } from '../../compiler/diff.js';
 import { renderArtifacts, type Artifact } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import type { LaunchPlan } from '../../compiler/plan/types.js';
+import { resolveRunDir } from '../../launcher/run-dir.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -25,8 +26,11 @@ export interface Side {
 export type Loaded = { ok: true; side: Side; sources: Map<string, string> } | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, string> };
 
 export function diffCommand(a: string, b: string, options: { json: boolean }, io: Output): number {
-  const left = loadSide(a);
-  const right = loadSide(b);
+  // A spec is compiled as if into the folder it is compared with (the job script names its folder), or else
+  // into the run dir's launcher/, as launch would.
+  const folderOf = (path: string) => (existsSync(path) && statSync(path).isDirectory() ? resolve(path) : undefined);
+  const left = loadSide(a, folderOf(b));
+  const right = loadSide(b, folderOf(a));
   const failed = [left, right].filter((s): s is Extract<Loaded, { ok: false }> => !s.ok);
   if (failed.length) {
     for (const f of failed) io.diagnostics(f.diagnostics, f.sources);
@@ -50,7 +54,7 @@ function label(s: Side): string {
 }
 
 /** A spec file (planned and compiled in memory) or a compiled folder. */
-export function loadSide(path: string): Loaded {
+export function loadSide(path: string, artifactsDir?: string): Loaded {
   if (!existsSync(path)) {
     return { ok: false, diagnostics: [diagnostic('RS0001', { message: `${path} does not exist`, hint: 'diff takes two spec files or two folders written by rlstack compile (or a run dir\'s launcher/ folder)' })], sources: new Map() };
   }
@@ -60,7 +64,8 @@ export function loadSide(path: string): Loaded {
   }
   const result = planSpec(path);
   if (!result.ok) return { ok: false, diagnostics: result.diagnostics, sources: result.sources };
-  const { artifacts } = renderArtifacts(result.resolved, result.derived, result.plan);
+  const runDir = resolveRunDir(result.plan.run.dir);
+  const { artifacts } = renderArtifacts(result.resolved, result.derived, result.plan, { runDir, artifactsDir: artifactsDir ?? join(runDir, 'launcher') });
   return { ok: true, side: { kind: 'spec', path, compiled: compiledFromArtifacts(artifacts), edited: [] }, sources: result.sources };
 }
 

@@ -77,7 +77,7 @@ async function launch(planned: Planned, secrets: Record<string, string>, options
     }
     if (planned.resolved.spec.run.resume) {
       // Show what changes against what the run was launched with, and refuse what prime-rl cannot resume from.
-      const launched = compareWithLaunched(paths.artifacts(runDir), renderArtifacts(planned.resolved, planned.derived, planned.plan).artifacts);
+      const launched = compareWithLaunched(paths.artifacts(runDir), renderArtifacts(planned.resolved, planned.derived, planned.plan, { runDir, artifactsDir: paths.artifacts(runDir) }).artifacts);
       if (launched && !launched.diff.identical) io.out(launched.text(io.style));
       if (launched?.conflicts.length && !options.force) {
         io.diagnostics(
@@ -127,7 +127,8 @@ async function dryRun(planned: Planned, secretProblems: Diagnostic[], keep: stri
   const runDir = resolveRunDir(planned.plan.run.dir);
   const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'rlstack-dry-run-'));
   try {
-    const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan);
+    // The files as a launch would write them (their paths name the run dir's launcher/, not this folder).
+    const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan, { runDir, artifactsDir: join(runDir, 'launcher') });
     const refusal = writeArtifacts(dir, artifacts);
     if (refusal) {
       io.diagnostics([diagnostic('RS0005', { message: refusal, hint: 'keep the files in an empty folder, or one an earlier compile wrote (it has manifest.json)' })], planned.sources);

@@ -55,7 +55,17 @@ export function nodeId(index: number): string {
   return String(index).padStart(3, '0');
 }
 
-export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: LaunchPlan): { artifacts: Artifact[]; manifest: Manifest } {
+/**
+ * Where the files will live, when the caller knows (absolute paths): `launch` writes them to
+ * `<run dir>/launcher`, `compile -o DIR` to DIR. The Slurm job script names both, because sbatch runs a copy
+ * of the script, which cannot find its folder by itself; without it the script uses the plan's run dir.
+ */
+export interface ArtifactsLocation {
+  runDir: string;
+  artifactsDir: string;
+}
+
+export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: LaunchPlan, location?: ArtifactsLocation): { artifacts: Artifact[]; manifest: Manifest } {
   const spec = resolved.spec;
   const files: Artifact[] = [];
   const add = (path: string, content: string, mode = 0o644) => files.push({ path, content, mode });
@@ -70,7 +80,7 @@ export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: 
   }
   add('node.sh', renderNodeScript(spec, plan), 0o755);
   if (spec.sandboxes.provider === 'docker') add('bin/docker', template('docker-shim.sh')({}), 0o755);
-  if (spec.cluster.backend === 'slurm') add('slurm/job.sbatch', renderSbatch(spec, plan), 0o755);
+  if (spec.cluster.backend === 'slurm') add('slurm/job.sbatch', renderSbatch(spec, plan, location), 0o755);
   if (spec.cluster.backend === 'ssh') add('ssh/hosts', `${plan.nodes.map((n) => n.host ?? '').join('\n')}\n`);
 
   files.sort((a, b) => codePointOrder(a.path, b.path));
@@ -180,9 +190,9 @@ function renderNodeScript(spec: Spec, plan: LaunchPlan): string {
   });
 }
 
-function renderSbatch(spec: Spec, plan: LaunchPlan): string {
+function renderSbatch(spec: Spec, plan: LaunchPlan, location: ArtifactsLocation | undefined): string {
   const c = spec.cluster;
-  const runDir = plan.run.dir;
+  const runDir = location?.runDir ?? plan.run.dir;
   const components = plan.cluster.pools.map((pool, g) => {
     const overrides: { extra_sbatch?: string[] } & Partial<Record<'partition' | 'account' | 'qos' | 'constraint' | 'exclude', string>> =
       pool.name === 'default' ? {} : (c.pools[pool.name]?.slurm ?? {});
@@ -200,7 +210,8 @@ function renderSbatch(spec: Spec, plan: LaunchPlan): string {
       lines.push(c.slurm.requeue ? '--requeue' : '--no-requeue');
       const signal = c.slurm.signal || defaultSlurmSignal(c.slurm.time);
       lines.push(`--signal=${signal.startsWith('B:') ? signal : `B:${signal}`}`);
-      if (/^[A-Za-z0-9_./+-]+$/.test(runDir)) lines.push(`--output=${runDir}/logs/slurm-%j.out`);
+      // No --output: Slurm cannot open a file in a folder that does not exist yet (a compiled bundle
+      // submitted by hand, before the job made logs/); launch passes --output on sbatch's command line.
       lines.push(...c.slurm.extra_sbatch);
     }
     for (const extra of overrides.extra_sbatch ?? []) lines.push(extra);
@@ -212,6 +223,7 @@ function renderSbatch(spec: Spec, plan: LaunchPlan): string {
     components: String(components.length),
     components_list: components,
     run_dir: runDir,
+    artifacts_dir: location?.artifactsDir ?? `${runDir}/launcher`,
     requeue: String(c.slurm.requeue),
     offsets: plan.cluster.pools.map((p) => String(p.first_node)).join(' '),
     node_counts: plan.cluster.pools.map((p) => String(p.nodes)).join(' '),

@@ -27,7 +27,7 @@ LEAVE_OUT_HINT=' — fix the node, or leave it out with cluster.slurm.exclude'
 SKIP_CHECKS=() # waived node checks (cluster.skip_checks): gpus ports disk memory
 
 RLSTACK_ARTIFACTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-RLSTACK_RUN_DIR=$(dirname "$RLSTACK_ARTIFACTS")
+RLSTACK_RUN_DIR=${RLSTACK_JOB_RUN_DIR:-$(dirname "$RLSTACK_ARTIFACTS")}
 export RLSTACK_ARTIFACTS RLSTACK_RUN_DIR
 # run.hf_home's default: one model cache beside the runs of run.output_dir.
 [[ -n $HF_HOME_DIR ]] || HF_HOME_DIR=$(dirname "$RLSTACK_RUN_DIR")/hf
