@@ -163,6 +163,33 @@ describe('ssh back end', () => {
     expect(stopped.stdout).toContain('nothing of the run is left on any of the 8 nodes');
   });
 
+  it('compile -o DIR is a bundle: bash DIR/ssh/start.sh (OpenSSH, host keys verified) starts the run by hand; status and stop follow it', async () => {
+    const spec = sshSpec('bundle', { hosts: FOUR, nodes: 4 });
+    const bundle = join(specs, 'bundle-out');
+    const compiled = await rlstack(['compile', spec, '-o', bundle], { primeRl });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(compiled.stdout).toContain(`bash ${bundle}/ssh/start.sh`);
+    const runDir = join(runs, 'bundle');
+    const started = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('bash', [join(bundle, 'ssh', 'start.sh')], { cwd: specs });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(started.code, started.out).toBe(0);
+    expect(started.out).toContain('attempt 1: node.sh started on 4 of 4 nodes');
+    expect(existsSync(join(runDir, 'launcher'))).toBe(false);
+    await waitFor('the run to complete', () => existsSync(join(runDir, 'state', 'latest', 'run.json')) && JSON.parse(readFileSync(join(runDir, 'state', 'latest', 'run.json'), 'utf8')).state === 'completed', 90_000);
+    const { json } = await statusJson(runDir, primeRl);
+    expect(json.run?.state).toBe('completed');
+    expect(json.processes.map((p) => p.host)).toEqual(expect.arrayContaining(['node01', 'node04']));
+    await expectNothingLeft(runDir);
+    const stopped = await rlstack(['stop', runDir], { primeRl });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain('nothing of the run is left on any of the 4 nodes');
+  });
+
   it('a node with a wrong host key is refused, with the way to accept a key; nothing starts', async () => {
     const known = readFileSync(env['RLSTACK_CLUSTER_KNOWN_HOSTS']!, 'utf8').split('\n');
     const key01 = known.find((l) => l.startsWith('node01,'))!.split(' ').slice(1).join(' ');
@@ -229,7 +256,7 @@ describe('ssh back end', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/3 node08\s+shared run dir\s+FAIL/);
     expect(r.stdout).toMatch(/3 node08\s+shared run dir\s+FAIL\s+.*(not the same filesystem|does not exist here)/);
-    expect(r.stderr).toMatch(/RS4103 node 3 \(node08\): failed shared run dir \(the table above says why\)/);
+    expect(r.stderr).toMatch(/RS4103 node 3 \(node08\): failed shared run dir(, [a-z -]+)* \(the table above says why\)\n\s+hint: run\.output_dir must be on a filesystem the launcher and every node share/);
     expect(r.stderr).not.toMatch(/node0[567]\)/);
     noAttempt(join(runs, 'private'));
   });

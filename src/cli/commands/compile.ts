@@ -1,5 +1,5 @@
 /** `rlstack compile SPEC -o DIR`: everything `plan` does, then every artifact into DIR (docs/runtime.md). */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { renderArtifacts } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
@@ -33,7 +33,11 @@ export function compileCommand(spec: string, options: { set: string[]; unset?: s
   io.diagnostics(result.diagnostics, result.sources);
   if (options.json) io.result({ dir: outDir, files: artifacts.map((a) => a.path) });
   else {
-    io.out(`wrote ${artifacts.length} files to ${options.out} (plan.json, ${artifacts.filter((a) => a.path.startsWith('configs/')).length} prime-rl configs, ${result.plan.nodes.length} node plans, node.sh${artifacts.some((a) => a.path === 'slurm/job.sbatch') ? ', slurm/job.sbatch' : ''}, manifest.json)`);
+    const starter = artifacts.find((a) => a.path === 'slurm/job.sbatch' || a.path === 'ssh/start.sh')?.path;
+    io.out(`wrote ${artifacts.length} files to ${options.out} (plan.json, ${artifacts.filter((a) => a.path.startsWith('configs/')).length} prime-rl configs, ${result.plan.nodes.length} node plans, node.sh${starter ? `, ${starter}` : ''}, manifest.json)`);
+    // The bundle runs by hand (docs/runtime.md "A compiled bundle"); rlstack launch does the same with checks first.
+    if (starter === 'slurm/job.sbatch') io.out(`submit it by hand: sbatch ${join(outDir, starter)}`);
+    if (starter === 'ssh/start.sh') io.out(`start it by hand: bash ${join(outDir, starter)}`);
   }
   return EXIT.ok;
 }

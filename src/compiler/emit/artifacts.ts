@@ -81,7 +81,10 @@ export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: 
   add('node.sh', renderNodeScript(spec, plan), 0o755);
   if (spec.sandboxes.provider === 'docker') add('bin/docker', template('docker-shim.sh')({}), 0o755);
   if (spec.cluster.backend === 'slurm') add('slurm/job.sbatch', renderSbatch(spec, plan, location), 0o755);
-  if (spec.cluster.backend === 'ssh') add('ssh/hosts', `${plan.nodes.map((n) => n.host ?? '').join('\n')}\n`);
+  if (spec.cluster.backend === 'ssh') {
+    add('ssh/hosts', `${plan.nodes.map((n) => n.host ?? '').join('\n')}\n`);
+    add('ssh/start.sh', renderSshStart(spec, plan, location), 0o755);
+  }
 
   files.sort((a, b) => codePointOrder(a.path, b.path));
   const manifest: Manifest = {
@@ -187,6 +190,44 @@ function renderNodeScript(spec: Spec, plan: LaunchPlan): string {
     skip_checks: [...new Set([...spec.cluster.skip_checks, ...spec.cluster.ssh.skip_checks])].sort(codePointOrder).join(' '),
     // What a node that fails its check can be left out with, on this back end.
     leave_out_hint: { slurm: ' — fix the node, or leave it out with cluster.slurm.exclude', ssh: ' — fix the node, or leave it out of cluster.ssh.hosts', local: '' }[spec.cluster.backend],
+  });
+}
+
+/** A path for the shell: `~/x` stays the user's home on the machine that runs it; the rest is quoted. */
+function homePath(path: string): string {
+  return path.startsWith('~/') ? `"$HOME"/${shQuote(path.slice(2))}` : shQuote(path);
+}
+
+/**
+ * `ssh/start.sh` of an ssh bundle: the launcher's start (src/launcher/backends/ssh.ts: attempt, hosts,
+ * ssh.json, node.sh detached per node with its variables on stdin) for a user without rlstack at hand.
+ */
+function renderSshStart(spec: Spec, plan: LaunchPlan, location: ArtifactsLocation | undefined): string {
+  const ssh = spec.cluster.ssh;
+  const runDir = location?.runDir ?? plan.run.dir;
+  const { hosts: _hosts, skip_checks: _skip, ...settings } = ssh;
+  const options = [
+    ssh.port !== 22 ? ` -p ${ssh.port}` : '',
+    ssh.user ? ` -l ${shQuote(ssh.user)}` : '',
+    ssh.identity_file ? ` -i ${homePath(ssh.identity_file)}` : '',
+    ssh.jump ? ` -J ${shQuote(ssh.jump)}` : '',
+    ssh.known_hosts !== '~/.ssh/known_hosts' ? ` -o UserKnownHostsFile=${homePath(ssh.known_hosts)}` : '',
+    ssh.config !== '~/.ssh/config' ? ` -F ${homePath(ssh.config)}` : '',
+  ].join('');
+  const hosts = plan.nodes.map((n) => n.host ?? '');
+  return template('ssh-start.sh.hbs')({
+    version: RLSTACK_VERSION,
+    run_name_comment: spec.run.name.replace(/[^\w.-]/g, '?'),
+    node_count: String(hosts.length),
+    artifacts_dir_comment: (location?.artifactsDir ?? `${runDir}/launcher`).replace(/[^\w./-]/g, '?'),
+    run_dir: runDir,
+    artifacts_dir: location?.artifactsDir ?? `${runDir}/launcher`,
+    hosts: hosts.map(shQuote).join(' '),
+    secrets: Object.keys(spec.secrets).map(shQuote).join(' '),
+    connect_timeout_s: String(ssh.connect_timeout_s),
+    ssh_options: options,
+    remote_path: ssh.path.map(shQuote).join(' '),
+    ssh_json: JSON.stringify({ settings, hosts }, null, 2),
   });
 }
 

@@ -23,6 +23,8 @@ export function hostsOrReport(planned: Planned, report: Reporter): string[] | un
   return inv.hosts;
 }
 
+const CHECK_ORDER = ['reachable', 'shared run dir', 'prime-rl', 'gpus', 'ports', 'disk', 'memory'];
+
 /** Checks every node and prints the table; on failure, one diagnostic per failing node. True when all pass. */
 export async function checkNodes(planned: Planned, runDir: string, hosts: string[], pool: SshPool, report: Reporter): Promise<boolean> {
   const t0 = Date.now();
@@ -39,6 +41,8 @@ export async function checkNodes(planned: Planned, runDir: string, hosts: string
   for (const r of failed) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
   report.diagnostics(
     [...byNode.values()].map((list) => {
+      // The most fundamental failure first: its fix (a shared mount, the checkout) often clears the others.
+      list.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
       const first = list[0]!;
       const code = first.kind === 'hostkey' ? 'RS4101' : first.kind === 'timeout' ? 'RS4104' : first.kind === 'cycle' ? 'RS4109' : first.kind === 'config' ? 'RS4110' : first.kind ? 'RS4102' : 'RS4103';
       // A check's detail is in the table already; the diagnostic names the node, what failed and the fix.
