@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('launch')
     .description('compile into the run dir, check the nodes, start the run and follow it until every process is ready')
-    .argument('<spec>', 'spec file')
+    .argument('<spec>', 'spec file, or a folder rlstack compile -o DIR wrote (started as compiled)')
     .addOption(new Option('--backend <backend>', 'override cluster.backend').choices(['slurm', 'ssh', 'local']))
     .option('--dry-run', 'compile and test the request (sbatch --test-only); start nothing')
     .option('--detach', 'return once the job is submitted (Slurm)')

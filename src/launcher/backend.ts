@@ -7,7 +7,7 @@
  */
 import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import type { SourceTexts } from '../compiler/diagnostics/render.js';
-import type { Planned } from './prepare.js';
+import type { Launchable } from './prepare.js';
 import { paths, readHandleFile, readHandleJson, RunDirError } from './run-dir.js';
 import type { SshSettings } from './ssh/config.js';
 import type { SlurmTarget } from './slurm.js';
@@ -29,7 +29,7 @@ export interface Reporter {
 }
 
 export interface StartContext {
-  planned: Planned;
+  planned: Launchable;
   runDir: string;
   artifactsDir: string;
   secrets: Record<string, string>;
@@ -48,7 +48,7 @@ export type StartOutcome =
   | { kind: 'refused'; diagnostics: Diagnostic[]; handle?: Handle };
 
 export interface DryRunRequest {
-  planned: Planned;
+  planned: Launchable;
   /** The run dir and artifacts folder a real launch would use: the commands shown name these. */
   runDir: string;
   artifactsDir: string;
@@ -88,7 +88,7 @@ export interface SweepOutcome {
 export interface Backend {
   readonly kind: BackendKind;
   /** Checks every node before anything starts; false (after reporting why) stops the launch. */
-  check(planned: Planned, runDir: string, report: Reporter): Promise<boolean>;
+  check(planned: Launchable, runDir: string, report: Reporter): Promise<boolean>;
   dryRun(request: DryRunRequest): Promise<DryRunOutcome>;
   start(ctx: StartContext): Promise<StartOutcome>;
   /** Why the run is gone per the back end, or undefined while it may run. Cheap enough to poll. */

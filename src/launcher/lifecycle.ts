@@ -4,7 +4,7 @@
  */
 import { diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { backendFor, readHandle, TEARDOWN, type Backend, type Handle, type Reporter, type SweepOutcome } from './backend.js';
-import type { Planned } from './prepare.js';
+import type { Launchable } from './prepare.js';
 import { startProgress } from './progress.js';
 import { lastLogLine, PROCESS_ENDED, readAttempt, requestStop, RUN_ENDED, type AttemptStatus, type ProcessState, type RunState } from './run-dir.js';
 import { watchUntilReady, type WatchOutcome } from './watch.js';
@@ -13,7 +13,7 @@ import { watchUntilReady, type WatchOutcome } from './watch.js';
 export type LifecycleResult = 'ok' | 'failed';
 
 export interface LaunchRequest {
-  planned: Planned;
+  planned: Launchable;
   runDir: string;
   artifactsDir: string;
   secrets: Record<string, string>;
@@ -94,7 +94,7 @@ function sweepDiagnostics(swept: SweepOutcome, survivors: readonly ProcessState[
 
 export async function launchRun(req: LaunchRequest): Promise<LifecycleResult> {
   const { planned, runDir, report } = req;
-  const backend = await backendFor(planned.resolved.spec.cluster.backend, req.debug);
+  const backend = await backendFor(planned.plan.launch.backend, req.debug);
   const stop = interruption();
   let handle: Handle | undefined;
   stop.onInterrupt(() => {
@@ -114,7 +114,7 @@ export async function launchRun(req: LaunchRequest): Promise<LifecycleResult> {
       const progress = startProgress(planned.plan, { tty: req.tty, out: (line) => report.line(line) });
       const h = started.handle;
       outcome = await watchUntilReady(planned.plan, runDir, h.attempt, {
-        deadlineMs: planned.resolved.spec.run.ready_timeout_s * 1000 + TEARDOWN.startGraceMs,
+        deadlineMs: planned.plan.launch.ready_timeout_s * 1000 + TEARDOWN.startGraceMs,
         onChange: (p) => {
           progress.update(p);
           report.event?.({ type: 'process', ...p });

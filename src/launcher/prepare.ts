@@ -8,12 +8,23 @@ import { join } from 'node:path';
 import type { Code } from '../compiler/diagnostics/codes.js';
 import { diagnostic, type Diagnostic, type DiagnosticInput } from '../compiler/diagnostics/diagnostic.js';
 import { positionOf } from '../compiler/load/provenance.js';
-import { renderArtifacts } from '../compiler/emit/artifacts.js';
+import { renderArtifacts, type Artifact, type ArtifactsLocation } from '../compiler/emit/artifacts.js';
 import type { PlanResult } from '../compiler/pipeline.js';
+import type { LaunchPlan } from '../compiler/plan/types.js';
 import { foreignContent, writeArtifacts } from './artifacts-dir.js';
 import { attempts, ensureDir, isOwnRunDir, paths, resolveRunDir, runId, tookSteps } from './run-dir.js';
 
 export type Planned = Extract<PlanResult, { ok: true }>;
+
+/**
+ * What a launch starts from: a plan, from a spec (with where each key is written, for diagnostics) or from
+ * a compiled folder (`rlstack launch DIR`: the plan alone). The back ends read nothing else of the spec.
+ */
+export interface Launchable {
+  plan: LaunchPlan;
+  sources: Map<string, string>;
+  resolved?: Pick<Planned['resolved'], 'provenance'>;
+}
 
 export interface Prepared {
   runDir: string;
@@ -24,14 +35,14 @@ export interface Prepared {
 }
 
 /** A launch-time problem with a spec key, pointed at where the key (or its nearest table) is written. */
-export function specProblem(planned: Planned, code: Code, input: DiagnosticInput & { path: string }): Diagnostic {
-  return diagnostic(code, { ...input, at: positionOf(planned.resolved.provenance, input.path) });
+export function specProblem(planned: Launchable, code: Code, input: DiagnosticInput & { path: string }): Diagnostic {
+  return diagnostic(code, { ...input, at: planned.resolved ? positionOf(planned.resolved.provenance, input.path) : undefined });
 }
 
-export function readSecrets(planned: Planned, env: NodeJS.ProcessEnv = process.env): { secrets: Record<string, string>; diagnostics: Diagnostic[] } {
+export function readSecrets(planned: Launchable, env: NodeJS.ProcessEnv = process.env): { secrets: Record<string, string>; diagnostics: Diagnostic[] } {
   const secrets: Record<string, string> = {};
   const diagnostics: Diagnostic[] = [];
-  for (const name of Object.keys(planned.resolved.spec.secrets)) {
+  for (const name of Object.keys(planned.plan.launch.secrets)) {
     const value = env[name];
     if (value === undefined || value === '') {
       diagnostics.push(specProblem(planned, 'RS4001', { message: `secret ${name} is not set in the launcher's environment`, path: `secrets.${name}`, hint: `export ${name}=… before rlstack launch (it is never written to a file)` }));
@@ -46,8 +57,19 @@ export function readSecrets(planned: Planned, env: NodeJS.ProcessEnv = process.e
  * checkpoints) is launched again only to resume it — a start that failed before any step does not block
  * the next launch, which simply takes the next attempt. Throws RunDirError when the file system refuses.
  */
-export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared?: Omit<Prepared, 'secrets'>; diagnostics: Diagnostic[] } {
-  const runDir = resolveRunDir(planned.plan.run.dir, cwd);
+/**
+ * The files a launch starts: compiled now into `<run dir>/launcher` (`render`), or a compiled folder
+ * started where it is (`folder`, checked against its manifest: src/launcher/bundle.ts), whose files are
+ * also kept in `<run dir>/launcher` as the record of what the run was launched with.
+ */
+export type LaunchFiles = { render: (location: ArtifactsLocation) => readonly Artifact[] } | { folder: string; artifacts: readonly Artifact[] };
+
+/** A spec's files, compiled for where the launch puts them. */
+export function filesOf(planned: Planned): LaunchFiles {
+  return { render: (location) => renderArtifacts(planned.resolved, planned.derived, planned.plan, location).artifacts };
+}
+
+export function prepareRunDir(planned: Launchable, files: LaunchFiles, runDir = resolveRunDir(planned.plan.run.dir)): { prepared?: Omit<Prepared, 'secrets'>; diagnostics: Diagnostic[] } {
   if (!isOwnRunDir(runDir)) {
     return {
       diagnostics: [
@@ -60,7 +82,7 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
     };
   }
   const previous = attempts(runDir);
-  if (tookSteps(runDir) && !planned.resolved.spec.run.resume) {
+  if (tookSteps(runDir) && !planned.plan.launch.resume) {
     return {
       diagnostics: [
         specProblem(planned, 'RS4002', {
@@ -72,12 +94,12 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
     };
   }
   runId(runDir); // marks the dir as rlstack's before anything else is written into it
+  // Slurm opens the job's output file under logs/ before the script runs: the folder must exist.
+  ensureDir(paths.logs(runDir));
   const artifactsDir = paths.artifacts(runDir);
   // A later attempt keeps what each earlier attempt was launched with.
   const last = previous.at(-1);
   if (last !== undefined && existsSync(artifactsDir) && !existsSync(paths.launchedWith(runDir, last))) cpSync(artifactsDir, paths.launchedWith(runDir, last), { recursive: true });
-  // Slurm opens the job's output file under logs/ before the script runs: the folder must exist.
-  ensureDir(paths.logs(runDir));
   // launcher/ of a run dir that is rlstack's is rlstack's too: a damaged one (edited by hand, half copied)
   // is kept aside, never deleted, and never blocks the launch.
   let note: string | undefined;
@@ -86,8 +108,7 @@ export function prepareRunDir(planned: Planned, cwd = process.cwd()): { prepared
     renameSync(artifactsDir, aside);
     note = `${artifactsDir} was not as rlstack wrote it (${foreignContent(aside) ?? 'damaged'}): kept as ${aside}`;
   }
-  const { artifacts } = renderArtifacts(planned.resolved, planned.derived, planned.plan, { runDir, artifactsDir });
-  const refusal = writeArtifacts(artifactsDir, artifacts);
+  const refusal = writeArtifacts(artifactsDir, 'folder' in files ? files.artifacts : files.render({ runDir, artifactsDir }));
   if (refusal) return { diagnostics: [diagnostic('RS4003', { message: refusal, hint: 'the launcher folder of the run dir is rlstack\'s: move other files out of it' })] };
-  return { prepared: { runDir, artifactsDir, ...(note ? { note } : {}) }, diagnostics: [] };
+  return { prepared: { runDir, artifactsDir: 'folder' in files ? files.folder : artifactsDir, ...(note ? { note } : {}) }, diagnostics: [] };
 }

@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathPrefix, shQuote } from '../runtime/shell.js';
-import type { Spec } from '../compiler/spec/schema.js';
-import { sshSettingsFromSpec, type SshSettings } from './ssh/config.js';
+import type { LaunchSettings } from '../compiler/plan/types.js';
+import type { SshSettings } from './ssh/config.js';
 
 type Exec = typeof import('execa').execa;
 let execaFn: Exec | undefined;
@@ -24,9 +24,9 @@ export interface SlurmTarget {
   ssh?: SshSettings;
 }
 
-export function slurmTargetOf(spec: Spec): SlurmTarget {
-  const login = spec.cluster.slurm.login;
-  return login ? { login, ssh: sshSettingsFromSpec(spec) } : { login: '' };
+export function slurmTargetOf(launch: LaunchSettings): SlurmTarget {
+  const login = launch.slurm?.login ?? '';
+  return login && launch.ssh ? { login, ssh: launch.ssh } : { login: '' };
 }
 
 interface SlurmResult {

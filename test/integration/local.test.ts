@@ -91,6 +91,23 @@ describe('local back end', () => {
     expect(processesMentioning(runDir)).toEqual([]);
   });
 
+  it('launch DIR starts a compiled folder as compiled: the run completes, status and logs take the folder too', async () => {
+    const spec = tinySpec('bundle');
+    const bundle = join(specs, 'bundle-out');
+    const compiled = await rlstack(['compile', spec, '-o', bundle], { primeRl });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    const r = await rlstack(['launch', bundle], { primeRl });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`(starting ${bundle} as compiled)`);
+    const runDir = join(runs, 'bundle');
+    await waitFor('the run to be marked completed', async () => (await statusJson(bundle, primeRl)).json.run?.state === 'completed', 60_000);
+    // node.sh ran from the folder, in the spec's run dir; the run dir keeps a copy as the record.
+    const logs = await rlstack(['logs', bundle, '--role', 'trainer'], { primeRl });
+    expect(logs.stdout).toContain(`${bundle}/configs/trainer.toml`);
+    expect(existsSync(join(runDir, 'launcher', 'manifest.json'))).toBe(true);
+    await waitFor('nothing left', () => processesMentioning(runDir).length === 0 && processesMentioning(bundle).length === 0, 30_000);
+  });
+
   it('--json: launch and logs write JSON lines ending in their envelope; status and stop one envelope each', async () => {
     const spec = tinySpec('json', `[env]\nRLSTACK_STANDIN_STEP_SECONDS = "1"\n`).toString();
     const runDir = join(runs, 'json');

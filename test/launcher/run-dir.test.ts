@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foreignContent, writeArtifacts } from '../../src/launcher/artifacts-dir.js';
 import { readHandle } from '../../src/launcher/backend.js';
-import { attempts, claimLaunch, createAttempt, isOwnRunDir, lastLogLine, readAttempt, readBounded, RunDirError, runId, tookSteps } from '../../src/launcher/run-dir.js';
+import { attempts, claimLaunch, createAttempt, isOwnRunDir, lastLogLine, readAttempt, readBounded, resolveRunDir, RunDirError, runId, tookSteps } from '../../src/launcher/run-dir.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
-import { prepareRunDir } from '../../src/launcher/prepare.js';
+import { filesOf, prepareRunDir } from '../../src/launcher/prepare.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { tempDirs } from '../helpers.js';
 
@@ -172,7 +172,7 @@ describe('preparing a run dir', () => {
     mkdirSync(join(runDir, 'launcher'));
     writeFileSync(join(runDir, 'launcher', 'manifest.json'), '{ not json');
     writeFileSync(join(runDir, 'launcher', 'plan.json'), 'garbage');
-    const r = prepareRunDir(planned, dir);
+    const r = prepareRunDir(planned, filesOf(planned), resolveRunDir(planned.plan.run.dir, dir));
     expect(r.diagnostics).toEqual([]);
     expect(r.prepared?.note).toMatch(/kept as .*launcher\.damaged-/);
     expect(JSON.parse(readFileSync(join(runDir, 'launcher', 'manifest.json'), 'utf8')).files.length).toBeGreaterThan(3);
@@ -186,9 +186,9 @@ describe('preparing a run dir', () => {
     const planned = planSpec(join(dir, 'spec.toml'));
     if (!planned.ok) throw new Error('plan');
     mkdirSync(join(dir, 'runs', 'r', 'rollouts', 'step_300'), { recursive: true });
-    expect(prepareRunDir(planned, dir).diagnostics.map((d) => d.code)).toEqual(['RS4010']);
+    expect(prepareRunDir(planned, filesOf(planned), resolveRunDir(planned.plan.run.dir, dir)).diagnostics.map((d) => d.code)).toEqual(['RS4010']);
     expect(readdirSync(join(dir, 'runs', 'r', 'rollouts'))).toEqual(['step_300']);
     runId(join(dir, 'runs', 'r'));
-    expect(prepareRunDir(planned, dir).diagnostics.map((d) => d.code)).toEqual(['RS4002']);
+    expect(prepareRunDir(planned, filesOf(planned), resolveRunDir(planned.plan.run.dir, dir)).diagnostics.map((d) => d.code)).toEqual(['RS4002']);
   });
 });

@@ -146,6 +146,7 @@ export const CODES = {
   RS4010: { severity: 'error', title: 'run dir holds files rlstack did not make' },
   RS4011: { severity: 'error', title: 'run dir file damaged or not accessible' },
   RS4012: { severity: 'error', title: 'the run is already running or being launched' },
+  RS4013: { severity: 'error', title: 'compiled folder cannot be launched as it is (edited, moved, incomplete)' },
 
   RS4101: { severity: 'error', title: 'ssh: host key unknown or changed' },
   RS4102: { severity: 'error', title: 'ssh: node unreachable or authentication failed' },

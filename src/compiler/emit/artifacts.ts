@@ -30,6 +30,8 @@ export interface Artifact {
 export interface Manifest {
   rlstack_version: string;
   spec_sha256: string;
+  /** Where the files were compiled to live (absolute): `rlstack launch DIR` starts them only there. */
+  location?: { run_dir: string; artifacts_dir: string };
   files: { path: string; sha256: string; bytes: number }[];
 }
 
@@ -90,6 +92,7 @@ export function renderArtifacts(resolved: ResolvedSpec, derived: Derived, plan: 
   const manifest: Manifest = {
     rlstack_version: RLSTACK_VERSION,
     spec_sha256: sha256(JSON.stringify(sortedKeys(spec))),
+    ...(location ? { location: { run_dir: location.runDir, artifacts_dir: location.artifactsDir } } : {}),
     files: files.map((f) => ({ path: f.path, sha256: sha256(f.content), bytes: Buffer.byteLength(f.content) })),
   };
   return { artifacts: [...files, { path: 'manifest.json', content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644 }], manifest };

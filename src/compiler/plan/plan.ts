@@ -18,7 +18,8 @@ import { derivePorts } from './ports.js';
 import { clusterSettings } from './settings.js';
 import { boxDemand, slotsPerNode } from './sandbox-capacity.js';
 import { environmentSources, type Source } from './sources.js';
-import type { LaunchPlan, PlanNode, PlanProcess } from './types.js';
+import type { LaunchPlan, LaunchSettings, PlanNode, PlanProcess } from './types.js';
+import type { Spec } from '../spec/schema.js';
 import { RLSTACK_VERSION } from '../../version.js';
 
 interface Placement {
@@ -270,7 +271,16 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
       gpus_per_node: defaultPool.gpusPerNode,
       gpu: defaultPool.gpu ? { id: defaultPool.gpu.id, name: defaultPool.gpu.name, memory_gib: defaultPool.gpu.memoryGib } : null,
       backend: spec.cluster.backend,
-      pools: [...derived.pools.values()].map((pool) => ({ name: pool.name, nodes: pool.nodes, gpus_per_node: pool.gpusPerNode, gpu: pool.gpusPerNode > 0 ? pool.gpuId : null, first_node: firstNode.get(pool.name)! })),
+      pools: [...derived.pools.values()].map((pool) => ({
+        name: pool.name,
+        key: pool.path,
+        nodes: pool.nodes,
+        gpus_per_node: pool.gpusPerNode,
+        gpu: pool.gpusPerNode > 0 ? pool.gpuId : null,
+        first_node: firstNode.get(pool.name)!,
+        host_memory_gib: pool.hostMemoryGib ?? null,
+        disk_gib: pool.diskGib ?? null,
+      })),
       settings: clusterSettings(spec, resolved.provenance),
     },
     model: {
@@ -322,7 +332,24 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
             },
     },
     weights: { broadcast: derived.weightBroadcast, inference_world_size: derived.weightBroadcast === 'nccl' ? layout.worldSize : 0 },
+    launch: launchSettings(spec),
     diagnostics,
+  };
+}
+
+function launchSettings(spec: Spec): LaunchSettings {
+  const { hosts: _hosts, skip_checks: sshSkips, ...ssh } = spec.cluster.ssh;
+  const skips = [...sshSkips.map((check) => ({ check, key: 'cluster.ssh.skip_checks' })), ...spec.cluster.skip_checks.map((check) => ({ check, key: 'cluster.skip_checks' }))];
+  const backend = spec.cluster.backend;
+  return {
+    backend,
+    ready_timeout_s: spec.run.ready_timeout_s,
+    resume: spec.run.resume,
+    prime_rl: { dir: spec.run.prime_rl_dir, revision: spec.run.prime_rl_revision },
+    secrets: Object.fromEntries(Object.entries(spec.secrets).map(([name, roles]) => [name, [...roles]])),
+    skip_checks: skips.filter((s, i) => skips.findIndex((t) => t.check === s.check) === i),
+    ssh: backend === 'ssh' || (backend === 'slurm' && spec.cluster.slurm.login) ? ssh : null,
+    slurm: backend === 'slurm' ? { login: spec.cluster.slurm.login } : null,
   };
 }
 

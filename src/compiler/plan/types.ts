@@ -50,6 +50,24 @@ export interface NodeRange {
   nodes: [number, number];
 }
 
+/**
+ * What the launcher needs besides the files: with it, a compiled folder launches without its spec
+ * (`rlstack launch DIR`). Nothing secret: secrets by name, SSH settings hold paths, not keys.
+ */
+export interface LaunchSettings {
+  backend: 'slurm' | 'ssh' | 'local';
+  ready_timeout_s: number;
+  resume: boolean;
+  prime_rl: { dir: string; revision: string };
+  /** Secret names and the roles that receive them; the values come from the launcher's environment. */
+  secrets: Record<string, string[]>;
+  /** Node checks the spec waives, each with the key that waived it. */
+  skip_checks: { check: string; key: string }[];
+  /** The ssh back end's settings, or those that reach a Slurm login node (null when neither applies). */
+  ssh: Omit<import('../spec/schema.js').Spec['cluster']['ssh'], 'hosts' | 'skip_checks'> | null;
+  slurm: { login: string } | null;
+}
+
 export interface LaunchPlan {
   rlstack_version: string;
   run: { name: string; dir: string; max_steps: number };
@@ -58,7 +76,8 @@ export interface LaunchPlan {
     gpus_per_node: number;
     gpu: { id: string; name: string; memory_gib: number } | null;
     backend: string;
-    pools: { name: string; nodes: number; gpus_per_node: number; gpu: string | null; first_node: number }[];
+    /** `key`: where the pool is written (cluster, or cluster.pools.NAME); capacities null when undeclared. */
+    pools: { name: string; key: string; nodes: number; gpus_per_node: number; gpu: string | null; first_node: number; host_memory_gib: number | null; disk_gib: number | null }[];
     /** Capacities and Slurm limits, each with where it came from (a default says so; an undeclared capacity is null). */
     settings: import('./settings.js').PlanSetting[];
   };
@@ -74,6 +93,7 @@ export interface LaunchPlan {
     sandboxes: (NodeRange & { provider: string; slots: number; demand: number }) | null;
   };
   weights: { broadcast: 'nccl' | 'filesystem'; inference_world_size: number };
+  launch: LaunchSettings;
   /** Absent when the model's shape or the GPU type is unknown (the rules already said so). */
   memory?: import('../memory/report.js').MemoryReport;
   diagnostics: import('../diagnostics/diagnostic.js').Diagnostic[];

@@ -50,7 +50,7 @@ export class LocalBackend implements Backend {
     // node.sh's own stream (a copy of node-000.log, and what it says before that file exists): not a .log,
     // so `rlstack logs` does not print every node line twice (the SSH back end's node-NNN.ssh.out likewise).
     const out = openSync(join(paths.attemptLogs(ctx.runDir, attempt), 'node-000.local.out'), 'a');
-    const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.secrets, RLSTACK_NODE_INDEX: '0', RLSTACK_ATTEMPT: String(attempt), RLSTACK_RUN_ID: runId(ctx.runDir) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.secrets, RLSTACK_NODE_INDEX: '0', RLSTACK_ATTEMPT: String(attempt), RLSTACK_RUN_ID: runId(ctx.runDir), RLSTACK_JOB_RUN_DIR: ctx.runDir };
     const child = spawn('bash', [join(ctx.artifactsDir, 'node.sh')], { detached: true, stdio: ['ignore', out, out], env });
     child.unref();
     writeFileSync(paths.localPid(ctx.runDir, attempt), String(child.pid));

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { Backend, BackendView, DryRunOutcome, DryRunRequest, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
-import type { Planned } from '../prepare.js';
+import type { Launchable } from '../prepare.js';
 import { attempts, paths, readHandleFile } from '../run-dir.js';
 import { shQuote } from '../../runtime/shell.js';
 import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slurmTargetOf, submit, submitCommand, testOnly, type SlurmTarget } from '../slurm.js';
@@ -29,15 +29,15 @@ async function ended(target: SlurmTarget, jobId: string): Promise<string | undef
 export class SlurmBackend implements Backend {
   readonly kind = 'slurm' as const;
 
-  async check(planned: Planned, _runDir: string, report: Reporter): Promise<boolean> {
-    const unavailable = await slurmAvailable(slurmTargetOf(planned.resolved.spec));
+  async check(planned: Launchable, _runDir: string, report: Reporter): Promise<boolean> {
+    const unavailable = await slurmAvailable(slurmTargetOf(planned.plan.launch));
     if (!unavailable) return true;
     report.diagnostics([diagnostic('RS4004', { message: unavailable, hint: 'run rlstack where sbatch works, or set cluster.slurm.login' })]);
     return false;
   }
 
   async dryRun(request: DryRunRequest): Promise<DryRunOutcome> {
-    const target = slurmTargetOf(request.planned.resolved.spec);
+    const target = slurmTargetOf(request.planned.plan.launch);
     const commands = [`${target.login ? `ssh ${target.login} ` : ''}${submitCommand(request.runDir, request.artifactsDir).map(shQuote).join(' ')}${request.secretNames.length ? `  # with ${request.secretNames.join(', ')} from the launcher's environment` : ''}`];
     const unavailable = await slurmAvailable(target);
     if (unavailable) {
@@ -57,7 +57,7 @@ export class SlurmBackend implements Backend {
   }
 
   async start(ctx: StartContext): Promise<StartOutcome> {
-    const target = slurmTargetOf(ctx.planned.resolved.spec);
+    const target = slurmTargetOf(ctx.planned.plan.launch);
     const before = new Set(attempts(ctx.runDir));
     rememberSlurmTarget(ctx.runDir, target);
     const submitted = await submit(target, ctx.runDir, ctx.artifactsDir, ctx.secrets);

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { Backend, BackendView, DryRunOutcome, DryRunRequest, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
-import { specProblem, type Planned } from '../prepare.js';
+import { specProblem, type Launchable } from '../prepare.js';
 import { createAttempt, paths, readAttempt, RUN_ENDED, runId } from '../run-dir.js';
 import { inventory, Lease, nodePids, nodesAlive, nodeStartScript, sshSettingsOf, startNodes, sweepRun, writeSshState } from '../ssh/backend.js';
 import type { SshConfigResolver, SshSettings } from '../ssh/config.js';
@@ -17,7 +17,7 @@ import { SshPool } from '../ssh/transport.js';
 type SshHandle = Extract<Handle, { kind: 'ssh' }>;
 
 /** Inventory problems as a diagnostic; the hosts otherwise. */
-export function hostsOrReport(planned: Planned, report: Reporter): string[] | undefined {
+export function hostsOrReport(planned: Launchable, report: Reporter): string[] | undefined {
   const inv = inventory(planned);
   if (!inv.hosts) report.diagnostics([specProblem(planned, 'RS4105', { message: inv.problem!, path: 'cluster.ssh.hosts', hint: 'list one host per node: a hostlist expression ("gpu-[001-064]") or an array' })], planned.sources);
   return inv.hosts;
@@ -26,7 +26,7 @@ export function hostsOrReport(planned: Planned, report: Reporter): string[] | un
 const CHECK_ORDER = ['reachable', 'shared run dir', 'prime-rl', 'gpus', 'ports', 'disk', 'memory'];
 
 /** Checks every node and prints the table; on failure, one diagnostic per failing node. True when all pass. */
-export async function checkNodes(planned: Planned, runDir: string, hosts: string[], pool: SshPool, report: Reporter): Promise<boolean> {
+export async function checkNodes(planned: Launchable, runDir: string, hosts: string[], pool: SshPool, report: Reporter): Promise<boolean> {
   const t0 = Date.now();
   report.line(`preflight on ${hosts.length} nodes over SSH`);
   const rows = await preflight({ planned, runDir, hosts, pool });
@@ -99,7 +99,7 @@ export class SshBackend implements Backend {
     return pool;
   }
 
-  async check(planned: Planned, runDir: string, report: Reporter): Promise<boolean> {
+  async check(planned: Launchable, runDir: string, report: Reporter): Promise<boolean> {
     const hosts = hostsOrReport(planned, report);
     if (!hosts) return false;
     const pool = this.pool(sshSettingsOf(planned));

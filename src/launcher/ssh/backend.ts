@@ -6,18 +6,20 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathPrefix, shQuote } from '../../runtime/shell.js';
-import type { Planned } from '../prepare.js';
+import type { Launchable } from '../prepare.js';
 import { onAll, SshError, SshPool } from './transport.js';
-import { sshSettingsFromSpec, type SshSettings } from './config.js';
+import type { SshSettings } from './config.js';
 import { parseSweep, sweepScript, type Survivor } from '../sweep.js';
 import { paths, readHandleFile } from '../run-dir.js';
 
-export function sshSettingsOf(planned: Planned): SshSettings {
-  return sshSettingsFromSpec(planned.resolved.spec);
+export function sshSettingsOf(planned: Launchable): SshSettings {
+  const settings = planned.plan.launch.ssh;
+  if (!settings) throw new Error('the plan has no SSH settings (cluster.backend is not ssh, and no Slurm login node)');
+  return settings;
 }
 
 /** Host of every plan node, or why there is none. */
-export function inventory(planned: Planned): { hosts?: string[]; problem?: string } {
+export function inventory(planned: Launchable): { hosts?: string[]; problem?: string } {
   const missing = planned.plan.nodes.filter((n) => !n.host);
   if (missing.length) {
     return { problem: `no host for plan node${missing.length > 1 ? 's' : ''} ${missing.map((n) => `${n.index} (pool ${n.pool})`).join(', ')}: cluster.ssh.hosts (or cluster.pools.<name>.ssh.hosts) names fewer hosts than the pool's nodes` };
@@ -71,6 +73,8 @@ export function nodeStartScript(o: NodeStart, i: number): string {
     RLSTACK_RUN_ID: o.runId,
     RLSTACK_LEASE_FILE: o.leaseFile,
     RLSTACK_LEASE_TIMEOUT_S: String(o.settings.lease_timeout_s),
+    // node.sh's folder is <run dir>/launcher, or a compiled folder started as it is (rlstack launch DIR).
+    RLSTACK_JOB_RUN_DIR: o.runDir,
     ...o.secrets,
   };
   return startScript({ path: o.settings.path, vars, nodeSh: join(o.artifactsDir, 'node.sh'), out: join(paths.attemptLogs(o.runDir, o.attempt), `node-${pid3(i)}.ssh.out`), pidFile: join(paths.nodePids(o.runDir, o.attempt), `node-${pid3(i)}`) });

@@ -15,10 +15,6 @@ import type { Spec } from '../../compiler/spec/schema.js';
 export type SshSettings = Omit<Spec['cluster']['ssh'], 'hosts' | 'skip_checks'>;
 
 /** The spec's [cluster.ssh], as the transport takes it. */
-export function sshSettingsFromSpec(spec: Spec): SshSettings {
-  const { hosts, skip_checks, ...settings } = spec.cluster.ssh;
-  return settings;
-}
 
 export interface Endpoint {
   /** The name as written in the inventory (an alias of ~/.ssh/config, or a host name). */

@@ -10,7 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_CAPACITY_FUNCTIONS } from '../../runtime/host-capacity.js';
 import { pathPrefix, shQuote } from '../../runtime/shell.js';
-import type { Planned } from '../prepare.js';
+import type { Launchable } from '../prepare.js';
 import { onAll, type SshPool } from './transport.js';
 
 export interface PreflightRow {
@@ -71,26 +71,26 @@ emit memory ok "$(awk -v k="$mem_kib" 'BEGIN { if (k != "") printf "%.1f", k / 1
 }
 
 export interface PreflightOptions {
-  planned: Planned;
+  planned: Launchable;
   runDir: string;
   hosts: string[];
   pool: SshPool;
 }
 
 export async function preflight({ planned, runDir, hosts, pool }: PreflightOptions): Promise<PreflightRow[]> {
-  const { plan, derived, resolved } = planned;
+  const { plan } = planned;
   const token = randomBytes(12).toString('hex');
   const tokenFile = join(runDir, `.rlstack-preflight-${token}`);
   writeFileSync(tokenFile, token);
   const settings = pool.settings;
   // Which key waived a check, to name it in the row.
-  const skipped = new Map<string, string>([...resolved.spec.cluster.ssh.skip_checks.map((c) => [c, 'cluster.ssh.skip_checks'] as const), ...resolved.spec.cluster.skip_checks.map((c) => [c, 'cluster.skip_checks'] as const)]);
+  const skipped = new Map<string, string>(plan.launch.skip_checks.map((s) => [s.check, s.key]));
   try {
     const results = await onAll(hosts, settings.max_parallel, async (host, i) => {
       const node = plan.nodes[i]!;
-      const p = derived.pools.get(node.pool)!;
+      const p = plan.cluster.pools.find((x) => x.name === node.pool)!;
       const ports = plan.processes.filter((x) => x.node === i).flatMap((x) => x.ports);
-      const r = await pool.run(host, preflightScript({ runDir, token, tokenFile, primeRl: resolved.spec.run.prime_rl_dir, revision: resolved.spec.run.prime_rl_revision, ports, gpus: p.gpusPerNode, path: settings.path }), { timeoutMs: 60_000 });
+      const r = await pool.run(host, preflightScript({ runDir, token, tokenFile, primeRl: plan.launch.prime_rl.dir, revision: plan.launch.prime_rl.revision, ports, gpus: p.gpus_per_node, path: settings.path }), { timeoutMs: 60_000 });
       return { r, p };
     });
     const rows: PreflightRow[] = [];
@@ -114,16 +114,16 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
       }
       const push = (check: string, result: PreflightRow['result'], detail: string) =>
         rows.push(skipped.has(check) ? { node: i, host, check, result: 'skipped', detail: `${skipped.get(check)} (would be: ${result}, ${detail})` } : { node: i, host, check, result, detail });
-      if (p.gpusPerNode > 0) {
+      if (p.gpus_per_node > 0 && p.gpu) {
         const g = got.get('gpus')!;
         if (g.result !== 'ok') push('gpus', 'FAIL', g.detail);
         else {
           const [count, name] = g.detail.split('|');
           const n = Number(count);
-          const want = p.gpuId.split('-')[0]!.toUpperCase();
-          if (n < p.gpusPerNode) push('gpus', 'FAIL', `${n} GPUs, the plan needs ${p.gpusPerNode} (${p.gpuId})`);
-          else if (!name?.toUpperCase().includes(want)) push('gpus', 'FAIL', `GPU type "${name}", the spec says ${p.gpuId}`);
-          else push('gpus', n === p.gpusPerNode ? 'ok' : 'warn', `${n} × ${name}${n === p.gpusPerNode ? '' : ` (the plan uses ${p.gpusPerNode})`}`);
+          const want = p.gpu.split('-')[0]!.toUpperCase();
+          if (n < p.gpus_per_node) push('gpus', 'FAIL', `${n} GPUs, the plan needs ${p.gpus_per_node} (${p.gpu})`);
+          else if (!name?.toUpperCase().includes(want)) push('gpus', 'FAIL', `GPU type "${name}", the spec says ${p.gpu}`);
+          else push('gpus', n === p.gpus_per_node ? 'ok' : 'warn', `${n} × ${name}${n === p.gpus_per_node ? '' : ` (the plan uses ${p.gpus_per_node})`}`);
         }
       }
       for (const check of ['shared', 'prime-rl', 'ports']) {
@@ -134,8 +134,8 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
         const detail = got.get(check)?.detail;
         return detail ? Number(detail) : NaN;
       };
-      push('disk', ...diskVerdict(measured('disk'), p.diskGib, p.path, plan.memory?.disk.run_dir_gib));
-      push('memory', ...memoryVerdict(measured('memory'), p.hostMemoryGib, p.path, node.roles.includes('trainer') ? plan.memory?.trainer.host_gib : undefined));
+      push('disk', ...diskVerdict(measured('disk'), p.disk_gib ?? undefined, p.key, plan.memory?.disk.run_dir_gib));
+      push('memory', ...memoryVerdict(measured('memory'), p.host_memory_gib ?? undefined, p.key, node.roles.includes('trainer') ? plan.memory?.trainer.host_gib : undefined));
     });
     return rows;
   } finally {
