@@ -50,6 +50,14 @@ function bash(script: string, env: Record<string, string> = {}): string {
 }
 
 const NODE_SH = intellect3.file('node.sh');
+
+/** The node plan's function of one process (nodes/node-NNN.sh: what node.sh sources to start it). */
+function procFunction(c: ReturnType<typeof compiled>, name: string): string {
+  const p = c.plan.processes.find((x) => x.name === name)!;
+  const text = c.file(`nodes/node-${String(p.node).padStart(3, '0')}.sh`);
+  const at = text.indexOf(`# ${name}\n`);
+  return text.slice(at, text.indexOf('\n}', at));
+}
 const FAIL_STUB = 'fail() { echo "FAIL $1: $2"; exit 1; }\nwrite_atomic() { printf \'%s\\n\' "$2" > "$1"; }\n';
 
 describe('prime-rl fidelity (issue 10)', () => {
@@ -76,7 +84,10 @@ describe('prime-rl fidelity (issue 10)', () => {
 
   it('3. every engine gets its own VLLM_RPC_BASE_PATH, created before it starts', () => {
     expect(NODE_SH).toMatch(/mkdir -p "\$rpc_dir" \|\| fail/);
-    expect(NODE_SH).toContain('managed+=("VLLM_RPC_BASE_PATH=$rpc_dir")');
+    expect(NODE_SH).toContain('managed+=("$RLS_IPC_DIR_ENV=$rpc_dir")');
+    // which processes get it is the plan's word (src/runtime/components/lifecycle.ts), not a role name in node.sh
+    for (const p of intellect3.plan.processes) expect(p.lifecycle.ipc_dir_env, p.name).toBe(p.role === 'inference' ? 'VLLM_RPC_BASE_PATH' : null);
+    expect(procFunction(tiny, 'inference-0')).toContain("RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH");
     // short enough for a unix socket path (108 bytes) with vLLM's 36-character socket names
     const dir = `/tmp/vllm-rpc-rls-${'f'.repeat(16)}-99-65535`;
     expect(`${dir}/${'0'.repeat(36)}`.length).toBeLessThan(108);
@@ -172,7 +183,11 @@ NODE_COUNT=1; RLSTACK_HOSTS=(a); RLSTACK_ARTIFACTS=${dir}/artifacts; RLSTACK_REN
     writeFileSync(join(base, 'checkpoints/step_10/trainer/.metadata'), '');
     expect(bash(`${functions}\nRLSTACK_RUN_DIR=${run}; TRAINER_CHECKPOINT_BASE=${base}; resume_step`)).toBe('10');
     // both components get the same step
-    expect(NODE_SH).toContain('trainer | orchestrator)\n      (( RESUME_STEP_SET )) && RLS_CMD+=(--resume.step "$RESUME_STEP")');
+    expect(NODE_SH).toContain('if [[ -n $RLS_RESUME_FLAG ]] && (( RESUME_STEP_SET )); then RLS_CMD+=("$RLS_RESUME_FLAG" "$RESUME_STEP"); fi');
+    for (const p of intellect3.plan.processes) expect(p.lifecycle.resume_flag, p.name).toBe(p.role === 'trainer' || p.role === 'orchestrator' ? '--resume.step' : null);
+    expect(procFunction(tiny, 'trainer-0')).toContain('RLS_RESUME_FLAG=--resume.step');
+    expect(procFunction(tiny, 'orchestrator')).toContain('RLS_RESUME_FLAG=--resume.step');
+    expect(procFunction(tiny, 'router')).toContain("RLS_RESUME_FLAG=''");
   });
 
   it('9. every process gets the node\'s whole environment, less the secrets that are not its own', () => {
@@ -219,11 +234,36 @@ NODE_COUNT=1; RLSTACK_HOSTS=(a); RLSTACK_ARTIFACTS=${dir}/artifacts; RLSTACK_REN
 
   it('every component gets the run identity (env servers read PRL_RUN_NAME), and HF_HOME is the shared cache by default', () => {
     expect(NODE_SH).toContain('managed+=("PRL_RUN_ID=$RLSTACK_RUN_ID" "PRL_RUN_NAME=$RUN_NAME" "WANDB_RUN_ID=$RLSTACK_RUN_ID" "WANDB_SHARED_MODE=1")');
-    // outside the case on the role: every role
+    // unconditional, before anything that depends on the process: every role
     const start = NODE_SH.slice(NODE_SH.indexOf('start_process() {'));
-    expect(start.indexOf('PRL_RUN_NAME')).toBeLessThan(start.indexOf('case $RLS_ROLE in'));
+    expect(start.indexOf('PRL_RUN_NAME')).toBeLessThan(start.indexOf('if [[ -n $RLS_RESUME_FLAG ]]'));
+    expect(start.slice(0, start.indexOf('PRL_RUN_NAME'))).not.toMatch(/\bif \[\[|case /);
     expect(NODE_SH).toContain('[[ -n $HF_HOME_DIR ]] || HF_HOME_DIR=$(dirname "$RLSTACK_RUN_DIR")/hf');
     expect(NODE_SH).toContain('local defaults=("HF_HOME=$HF_HOME_DIR")');
+  });
+});
+
+describe("node.sh takes each process's lifecycle from the plan (issue 11 part 4)", () => {
+  it("stops processes in the plan's stop_rank order, the plan's words and not role names deciding", () => {
+    // Real processes with made-up names and ranks: the order comes from the plan's words, not from role names.
+    const order = bash(`${bashFunctions(NODE_SH, ['stop_processes'])}
+log() { :; }; set_state() { :; }; end_text() { :; }; sweep_sandboxes() { :; }
+checkpoint_in_progress() { echo "checkpoint-check" >&2; return 1; }
+signal_process() { [[ $2 == TERM ]] && echo "$1"; kill -"$2" "\${PID_OF[$1]}" 2>/dev/null; }
+STOP_GRACE_S=5; CHECKPOINT_GRACE_S=1
+declare -A PID_OF=() STATE_OF=() STOP_RANK_OF=() CHECKPOINTS_OF=()
+for spec in engine:4:0 writer:0:1 feeder:1:0 tools:2:0 gateway:3:0; do
+  IFS=: read -r name rank ckpt <<< "$spec"
+  sleep 30 & PID_OF[$name]=$!; STATE_OF[$name]=ready; STOP_RANK_OF[$name]=$rank; CHECKPOINTS_OF[$name]=$ckpt
+done
+stop_processes test 2>/dev/null`).trim().split('\n');
+    expect(order).toEqual(['writer', 'feeder', 'tools', 'gateway', 'engine']);
+    for (const p of intellect3.plan.processes) {
+      expect(p.lifecycle.stop_rank, p.name).toBe({ trainer: 0, orchestrator: 1, env_server: 2, router: 3, inference: 4 }[p.role]);
+      expect(p.lifecycle.waits_for_checkpoint, p.name).toBe(p.role === 'trainer');
+      expect(p.lifecycle.finishes_run, p.name).toBe(p.role === 'trainer' || p.role === 'orchestrator');
+    }
+    expect(NODE_SH).not.toMatch(/\bfor role in trainer orchestrator/);
   });
 });
 

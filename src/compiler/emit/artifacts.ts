@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { RUNTIME } from '../../runtime/components/common.js';
+import { STOP_RANKS } from '../../runtime/components/lifecycle.js';
 import { shQuote, shWord } from '../../runtime/shell.js';
 import { RLSTACK_VERSION } from '../../version.js';
 import type { Derived } from '../plan/derive.js';
@@ -133,7 +134,8 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
     `RLS_PROCS=(${words(ordered.map((p) => p.name))})`,
     `RLS_ORDERS=(${orders.join(' ')})`,
     ...orders.map((o) => `RLS_GROUP_${o}=(${words(ordered.filter((p) => p.order === o).map((p) => p.name))})`),
-    `RLS_ALL_TRAINERS=(${node.index === plan.roles.orchestrator.node ? words(plan.processes.filter((p) => p.role === 'trainer').map((p) => p.name)) : ''})`,
+    // The processes whose clean exit completes the run, read by the node that decides completion.
+    `RLS_RUN_FINISHERS=(${node.index === plan.roles.orchestrator.node ? words(plan.processes.filter((p) => p.lifecycle.finishes_run).map((p) => p.name)) : ''})`,
     `declare -A RLS_FN=(${ordered.map((p, i) => `[${shQuote(p.name)}]=${functionSuffix(i)}`).join(' ')})`,
     `RLS_WATCH=(${words(peersToWatch(processes, byName, node.index))})`,
   ];
@@ -154,6 +156,12 @@ export function renderNodePlan(plan: LaunchPlan, node: PlanNode, processes: Plan
       `  RLS_SECRETS=(${words(p.secrets)})`,
       `  RLS_RENDER=(${words(p.command.filter((w) => w.startsWith(rendered)).map((w) => w.slice(rendered.length)))})`,
       `  RLS_CMD=(${p.command.map(shWord).join(' ')})`,
+      `  RLS_STOP_RANK=${p.lifecycle.stop_rank}`,
+      `  RLS_WAITS_FOR_CHECKPOINT=${p.lifecycle.waits_for_checkpoint ? 1 : 0}`,
+      `  RLS_RESUME_FLAG=${shQuote(p.lifecycle.resume_flag ?? '')}`,
+      `  RLS_IPC_DIR_ENV=${shQuote(p.lifecycle.ipc_dir_env ?? '')}`,
+      `  RLS_SANDBOX_LABEL=${p.lifecycle.sandbox_label ? 1 : 0}`,
+      `  RLS_FINISHES_RUN=${p.lifecycle.finishes_run ? 1 : 0}`,
       '}',
     );
   });
@@ -191,6 +199,7 @@ function renderNodeScript(spec: Spec, plan: LaunchPlan): string {
     sandbox_docker: String(spec.sandboxes.provider === 'docker'),
     host_capacity_functions: HOST_CAPACITY_FUNCTIONS.trimEnd(),
     skip_checks: [...new Set([...spec.cluster.skip_checks, ...spec.cluster.ssh.skip_checks])].sort(codePointOrder).join(' '),
+    stop_ranks: STOP_RANKS.join(' '),
     // What a node that fails its check can be left out with, on this back end.
     leave_out_hint: { slurm: ' — fix the node, or leave it out with cluster.slurm.exclude', ssh: ' — fix the node, or leave it out of cluster.ssh.hosts', local: '' }[spec.cluster.backend],
   });

@@ -20,6 +20,7 @@ import { boxDemand, slotsPerNode } from './sandbox-capacity.js';
 import { environmentSources, type Source } from './sources.js';
 import type { LaunchPlan, LaunchSettings, PlanNode, PlanProcess } from './types.js';
 import type { Spec } from '../spec/schema.js';
+import { lifecycleOf } from '../../runtime/components/lifecycle.js';
 import { RLSTACK_VERSION } from '../../version.js';
 
 interface Placement {
@@ -82,8 +83,8 @@ export function assemblePlan(resolved: ResolvedSpec, derived: Derived, diagnosti
   const fleetNodes = derived.sandboxNodes > 0 ? takeNodes(fleetPool, derived.sandboxNodes) : [];
 
   const processes: PlanProcess[] = [];
-  const add = (p: Omit<PlanProcess, 'pool'>, node: PlanNode, gpuRole: 'inference' | 'trainer' | null) => {
-    const process: PlanProcess = { ...p, pool: node.pool };
+  const add = (p: Omit<PlanProcess, 'pool' | 'lifecycle'>, node: PlanNode, gpuRole: 'inference' | 'trainer' | null) => {
+    const process: PlanProcess = { ...p, pool: node.pool, lifecycle: lifecycleOf(p.role, { dockerSandboxes: spec.sandboxes.provider === 'docker' }) };
     processes.push(process);
     node.processes.push(p.name);
     for (const g of p.gpus) {

@@ -43,6 +43,8 @@ export interface PlanProcess {
   env: Record<string, string>;
   /** Names of the secrets this process receives (values never appear in a plan). */
   secrets: string[];
+  /** How node.sh stops, resumes and judges it (src/runtime/components/lifecycle.ts). */
+  lifecycle: import('../../runtime/components/lifecycle.js').Lifecycle;
 }
 
 export interface NodeRange {

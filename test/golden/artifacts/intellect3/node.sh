@@ -108,6 +108,8 @@ now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
 # PID_OF: the subshell that waits for a process (node.sh's job); CHILD_OF: the process, leader of its group.
 declare -A PID_OF=() CHILD_OF=() STATE_OF=() ROLE_OF=()
+# Each process's lifecycle, from its node plan (src/runtime/components/lifecycle.ts), kept once it starts.
+declare -A STOP_RANK_OF=() CHECKPOINTS_OF=() FINISHES_OF=()
 
 set_state() { # name state [code] [reason]
   local name=$1 state=$2 code=${3:-null} reason=${4:-}
@@ -192,13 +194,13 @@ checkpoint_in_progress() { # the newest trainer checkpoint folder has no .metada
 
 stop_processes() { # reason
   local name pid deadline waited=0
-  # Teardown order: trainer first (it may be checkpointing), then orchestrator, env servers, router, engines.
-  for role in trainer orchestrator env_server router inference; do
+  # Teardown in the plan's order (stop_rank: the trainer first, as it may be checkpointing; engines last).
+  for rank in 0 1 2 3 4; do
     for name in "${!PID_OF[@]}"; do
-      [[ ${ROLE_OF[$name]} == "$role" ]] || continue
+      [[ ${STOP_RANK_OF[$name]} == "$rank" ]] || continue
       pid=${PID_OF[$name]}
       kill -0 "$pid" 2>/dev/null || continue
-      if [[ $role == trainer ]] && checkpoint_in_progress; then
+      if (( CHECKPOINTS_OF[$name] )) && checkpoint_in_progress; then
         log "a checkpoint is being written: waiting up to ${CHECKPOINT_GRACE_S}s before stopping $name"
         deadline=$((SECONDS + CHECKPOINT_GRACE_S))
         while checkpoint_in_progress && (( SECONDS < deadline )) && kill -0 "$pid" 2>/dev/null; do sleep 1; done
@@ -558,6 +560,9 @@ start_process() { # name
   local name=$1 log_file secret
   "rls_proc_${RLS_FN[$name]}"
   ROLE_OF[$name]=$RLS_ROLE
+  STOP_RANK_OF[$name]=$RLS_STOP_RANK
+  CHECKPOINTS_OF[$name]=$RLS_WAITS_FOR_CHECKPOINT
+  FINISHES_OF[$name]=$RLS_FINISHES_RUN
   log_file=$RLSTACK_LOG_DIR/$name.log
   render_files "$name"
   # Defaults the user's [env] overrides (RLS_ENV comes after them), then what this run manages.
@@ -565,21 +570,21 @@ start_process() { # name
   [[ -n $NCCL_HCA ]] && defaults+=("NCCL_IB_HCA=$NCCL_HCA")
   # prime-rl gives every component the run's identity (entrypoints/rl.py:614-620, sbatch template :70-73).
   managed+=("PRL_RUN_ID=$RLSTACK_RUN_ID" "PRL_RUN_NAME=$RUN_NAME" "WANDB_RUN_ID=$RLSTACK_RUN_ID" "WANDB_SHARED_MODE=1")
-  case $RLS_ROLE in
-    trainer | orchestrator)
-      (( RESUME_STEP_SET )) && RLS_CMD+=(--resume.step "$RESUME_STEP") ;;
-    inference)
-      # vLLM binds its ZMQ IPC sockets in this folder and does not create it (prime-rl mkdirs it first:
-      # templates/_launch_rank.sh.j2:22-23); one per engine (its port, as prime-rl), so engines on a node never
-      # collide. Short: a socket path inside it must stay under the 107 bytes of sun_path.
-      local rpc_dir=$RPC_DIR_PREFIX-$ATTEMPT-$RLS_READY_PORT
-      mkdir -p "$rpc_dir" || fail "$name" "cannot create $rpc_dir"
-      managed+=("VLLM_RPC_BASE_PATH=$rpc_dir") ;;
-    env_server) [[ $SANDBOX_DOCKER == true ]] && managed+=("RLSTACK_SANDBOX_LABEL=$RLSTACK_RUN_ID") ;;
-  esac
+  if [[ -n $RLS_RESUME_FLAG ]] && (( RESUME_STEP_SET )); then RLS_CMD+=("$RLS_RESUME_FLAG" "$RESUME_STEP"); fi
+  if [[ -n $RLS_IPC_DIR_ENV ]]; then
+    # vLLM binds its ZMQ IPC sockets in this folder and does not create it (prime-rl mkdirs it first:
+    # templates/_launch_rank.sh.j2:22-23); one per engine (its port, as prime-rl), so engines on a node never
+    # collide. Short: a socket path inside it must stay under the 107 bytes of sun_path.
+    local rpc_dir=$RPC_DIR_PREFIX-$ATTEMPT-$RLS_READY_PORT
+    mkdir -p "$rpc_dir" || fail "$name" "cannot create $rpc_dir"
+    managed+=("$RLS_IPC_DIR_ENV=$rpc_dir")
+  fi
   local path_first=$PRIME_RL_DIR/.venv/bin
   # Docker boxes get the run's label from bin/docker, first on the env server's PATH.
-  [[ $RLS_ROLE == env_server && $SANDBOX_DOCKER == true ]] && path_first=$RLSTACK_ARTIFACTS/bin:$path_first
+  if (( RLS_SANDBOX_LABEL )); then
+    managed+=("RLSTACK_SANDBOX_LABEL=$RLSTACK_RUN_ID")
+    path_first=$RLSTACK_ARTIFACTS/bin:$path_first
+  fi
   log "starting $name: ${RLS_CMD[*]}"
   (
     cd "$PRIME_RL_DIR" || exit 97
@@ -640,7 +645,7 @@ reap() { # name — it exited: record how and decide what it means
   wait "${PID_OF[$name]}" 2>/dev/null
   code=$?
   log "$name $(end_text "$code")"
-  if (( code == 0 )) && [[ ${ROLE_OF[$name]} == trainer || ${ROLE_OF[$name]} == orchestrator ]]; then
+  if (( code == 0 && FINISHES_OF[$name] )); then
     set_state "$name" exited 0
     return 0
   fi
@@ -695,11 +700,10 @@ wait_ready() { # name
 
 # --------------------------------------------------------------------------------------------- supervise
 
-run_finished() { # the orchestrator's node decides completion; every other node reads it
+run_finished() { # the orchestrator's node decides completion (every finisher exited 0); every other node reads it
   local name
-  [[ $NODE == "$ORCHESTRATOR_NODE" ]] || return 1
-  [[ ${STATE_OF[orchestrator]:-} == exited ]] || return 1
-  for name in "${RLS_ALL_TRAINERS[@]}"; do
+  [[ $NODE == "$ORCHESTRATOR_NODE" && ${#RLS_RUN_FINISHERS[@]} -gt 0 ]] || return 1
+  for name in "${RLS_RUN_FINISHERS[@]}"; do
     grep -q '"state": "exited"' "$STATE_DIR/processes/$name.json" 2>/dev/null || return 1
   done
   return 0

@@ -8,7 +8,7 @@ RLS_PROCS=(inference-0 inference-1 router)
 RLS_ORDERS=(0 1)
 RLS_GROUP_0=(inference-0 inference-1)
 RLS_GROUP_1=(router)
-RLS_ALL_TRAINERS=()
+RLS_RUN_FINISHERS=()
 declare -A RLS_FN=([inference-0]=p0 [inference-1]=p1 [router]=p2)
 RLS_WATCH=()
 
@@ -21,6 +21,12 @@ rls_proc_p0() { # inference-0
   RLS_SECRETS=(HF_TOKEN)
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p1() { # inference-1
@@ -32,6 +38,12 @@ rls_proc_p1() { # inference-1
   RLS_SECRETS=(HF_TOKEN)
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8101 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p2() { # router
@@ -43,4 +55,10 @@ rls_proc_p2() { # router
   RLS_SECRETS=(HF_TOKEN)
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy consistent_hash --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 http://"${RLSTACK_HOSTS[0]}":8101 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
+  RLS_STOP_RANK=3
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }

@@ -8,7 +8,7 @@ RLS_PROCS=(inference-0 router)
 RLS_ORDERS=(0 1)
 RLS_GROUP_0=(inference-0)
 RLS_GROUP_1=(router)
-RLS_ALL_TRAINERS=()
+RLS_RUN_FINISHERS=()
 declare -A RLS_FN=([inference-0]=p0 [router]=p1)
 RLS_WATCH=()
 
@@ -21,6 +21,12 @@ rls_proc_p0() { # inference-0
   RLS_SECRETS=(HF_TOKEN)
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p1() { # router
@@ -32,4 +38,10 @@ rls_proc_p1() { # router
   RLS_SECRETS=(HF_TOKEN)
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy round_robin --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 http://"${RLSTACK_HOSTS[1]}":8100 http://"${RLSTACK_HOSTS[2]}":8100 http://"${RLSTACK_HOSTS[3]}":8100 http://"${RLSTACK_HOSTS[4]}":8100 http://"${RLSTACK_HOSTS[5]}":8100 http://"${RLSTACK_HOSTS[6]}":8100 http://"${RLSTACK_HOSTS[7]}":8100 http://"${RLSTACK_HOSTS[8]}":8100 http://"${RLSTACK_HOSTS[9]}":8100 http://"${RLSTACK_HOSTS[10]}":8100 http://"${RLSTACK_HOSTS[11]}":8100 http://"${RLSTACK_HOSTS[12]}":8100 http://"${RLSTACK_HOSTS[13]}":8100 http://"${RLSTACK_HOSTS[14]}":8100 http://"${RLSTACK_HOSTS[15]}":8100 http://"${RLSTACK_HOSTS[16]}":8100 http://"${RLSTACK_HOSTS[17]}":8100 http://"${RLSTACK_HOSTS[18]}":8100 http://"${RLSTACK_HOSTS[19]}":8100 http://"${RLSTACK_HOSTS[20]}":8100 http://"${RLSTACK_HOSTS[21]}":8100 http://"${RLSTACK_HOSTS[22]}":8100 http://"${RLSTACK_HOSTS[23]}":8100 http://"${RLSTACK_HOSTS[24]}":8100 http://"${RLSTACK_HOSTS[25]}":8100 http://"${RLSTACK_HOSTS[26]}":8100 http://"${RLSTACK_HOSTS[27]}":8100 http://"${RLSTACK_HOSTS[28]}":8100 http://"${RLSTACK_HOSTS[29]}":8100 http://"${RLSTACK_HOSTS[30]}":8100 http://"${RLSTACK_HOSTS[31]}":8100 http://"${RLSTACK_HOSTS[32]}":8100 http://"${RLSTACK_HOSTS[33]}":8100 http://"${RLSTACK_HOSTS[34]}":8100 http://"${RLSTACK_HOSTS[35]}":8100 http://"${RLSTACK_HOSTS[36]}":8100 http://"${RLSTACK_HOSTS[37]}":8100 http://"${RLSTACK_HOSTS[38]}":8100 http://"${RLSTACK_HOSTS[39]}":8100 http://"${RLSTACK_HOSTS[40]}":8100 http://"${RLSTACK_HOSTS[41]}":8100 http://"${RLSTACK_HOSTS[42]}":8100 http://"${RLSTACK_HOSTS[43]}":8100 http://"${RLSTACK_HOSTS[44]}":8100 http://"${RLSTACK_HOSTS[45]}":8100 http://"${RLSTACK_HOSTS[46]}":8100 http://"${RLSTACK_HOSTS[47]}":8100 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
+  RLS_STOP_RANK=3
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }

@@ -9,7 +9,7 @@ RLS_ORDERS=(0 1 2)
 RLS_GROUP_0=(env-eval-aime25 env-train-math inference-0 inference-1 inference-2 inference-3)
 RLS_GROUP_1=(router)
 RLS_GROUP_2=(orchestrator trainer-0)
-RLS_ALL_TRAINERS=(trainer-0)
+RLS_RUN_FINISHERS=(orchestrator trainer-0)
 declare -A RLS_FN=([env-eval-aime25]=p0 [env-train-math]=p1 [inference-0]=p2 [inference-1]=p3 [inference-2]=p4 [inference-3]=p5 [router]=p6 [orchestrator]=p7 [trainer-0]=p8)
 RLS_WATCH=()
 
@@ -22,6 +22,12 @@ rls_proc_p0() { # env-eval-aime25
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync env-server @ "${RLSTACK_ARTIFACTS}"/configs/envs/eval/aime25.toml)
+  RLS_STOP_RANK=2
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p1() { # env-train-math
@@ -33,6 +39,12 @@ rls_proc_p1() { # env-train-math
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync env-server @ "${RLSTACK_ARTIFACTS}"/configs/envs/train/math.toml)
+  RLS_STOP_RANK=2
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p2() { # inference-0
@@ -44,6 +56,12 @@ rls_proc_p2() { # inference-0
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p3() { # inference-1
@@ -55,6 +73,12 @@ rls_proc_p3() { # inference-1
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8101 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p4() { # inference-2
@@ -66,6 +90,12 @@ rls_proc_p4() { # inference-2
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8102 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p5() { # inference-3
@@ -77,6 +107,12 @@ rls_proc_p5() { # inference-3
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8103 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p6() { # router
@@ -88,6 +124,12 @@ rls_proc_p6() { # router
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy consistent_hash --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 http://"${RLSTACK_HOSTS[0]}":8101 http://"${RLSTACK_HOSTS[0]}":8102 http://"${RLSTACK_HOSTS[0]}":8103 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
+  RLS_STOP_RANK=3
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p7() { # orchestrator
@@ -99,6 +141,12 @@ rls_proc_p7() { # orchestrator
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync orchestrator @ "${RLSTACK_ARTIFACTS}"/configs/orchestrator.toml --output-dir "${RLSTACK_RUN_DIR}" --model.client.base-url http://"${RLSTACK_HOSTS[0]}":8000/v1 --model.client.admin-base-url http://"${RLSTACK_HOSTS[0]}":8100/v1 http://"${RLSTACK_HOSTS[0]}":8101/v1 http://"${RLSTACK_HOSTS[0]}":8102/v1 http://"${RLSTACK_HOSTS[0]}":8103/v1 --weight_broadcast.host "${RLSTACK_HOSTS[0]}" --rollout_transport.host 0.0.0.0)
+  RLS_STOP_RANK=1
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=--resume.step
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=1
 }
 
 rls_proc_p8() { # trainer-0
@@ -110,4 +158,10 @@ rls_proc_p8() { # trainer-0
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync torchrun --role=trainer --nnodes=1 --nproc-per-node=4 --node-rank=0 --rdzv-endpoint="${RLSTACK_HOSTS[0]}":29500 --rdzv-id="${RLSTACK_RUN_ID}" --log-dir="${RLSTACK_LOG_DIR}"/trainer/torchrun --tee=3 --redirects=3 --local-ranks-filter=0 -m prime_rl.trainer.rl.train @ "${RLSTACK_ARTIFACTS}"/configs/trainer.toml --output-dir "${RLSTACK_RUN_DIR}" --rollout_transport.host "${RLSTACK_HOSTS[0]}")
+  RLS_STOP_RANK=0
+  RLS_WAITS_FOR_CHECKPOINT=1
+  RLS_RESUME_FLAG=--resume.step
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=1
 }

@@ -9,7 +9,7 @@ RLS_ORDERS=(0 1 2)
 RLS_GROUP_0=(env-train-reverse-text inference-0)
 RLS_GROUP_1=(router)
 RLS_GROUP_2=(orchestrator trainer-0)
-RLS_ALL_TRAINERS=(trainer-0)
+RLS_RUN_FINISHERS=(orchestrator trainer-0)
 declare -A RLS_FN=([env-train-reverse-text]=p0 [inference-0]=p1 [router]=p2 [orchestrator]=p3 [trainer-0]=p4)
 RLS_WATCH=()
 
@@ -22,6 +22,12 @@ rls_proc_p0() { # env-train-reverse-text
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync env-server @ "${RLSTACK_ARTIFACTS}"/configs/envs/train/reverse-text.toml)
+  RLS_STOP_RANK=2
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p1() { # inference-0
@@ -33,6 +39,12 @@ rls_proc_p1() { # inference-0
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync inference @ "${RLSTACK_ARTIFACTS}"/configs/inference.toml --server.host 0.0.0.0 --server.port 8100 --vllm.data-parallel-size 1 --vllm.data-parallel-size-local 1 --vllm.api-server-count 1)
+  RLS_STOP_RANK=4
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=VLLM_RPC_BASE_PATH
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p2() { # router
@@ -44,6 +56,12 @@ rls_proc_p2() { # router
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync vllm-router --policy consistent_hash --host 0.0.0.0 --port 8000 --worker-urls http://"${RLSTACK_HOSTS[0]}":8100 --request-id-headers x-session-id --worker-startup-timeout-secs 4200 --prometheus-port 29000)
+  RLS_STOP_RANK=3
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=''
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=0
 }
 
 rls_proc_p3() { # orchestrator
@@ -55,6 +73,12 @@ rls_proc_p3() { # orchestrator
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync orchestrator @ "${RLSTACK_ARTIFACTS}"/configs/orchestrator.toml --output-dir "${RLSTACK_RUN_DIR}" --model.client.base-url http://"${RLSTACK_HOSTS[0]}":8000/v1 --model.client.admin-base-url http://"${RLSTACK_HOSTS[0]}":8100/v1 --weight_broadcast.host "${RLSTACK_HOSTS[0]}" --rollout_transport.host 0.0.0.0)
+  RLS_STOP_RANK=1
+  RLS_WAITS_FOR_CHECKPOINT=0
+  RLS_RESUME_FLAG=--resume.step
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=1
 }
 
 rls_proc_p4() { # trainer-0
@@ -66,4 +90,10 @@ rls_proc_p4() { # trainer-0
   RLS_SECRETS=()
   RLS_RENDER=()
   RLS_CMD=(uv run --no-sync torchrun --role=trainer --nnodes=1 --nproc-per-node=1 --node-rank=0 --rdzv-endpoint="${RLSTACK_HOSTS[0]}":29500 --rdzv-id="${RLSTACK_RUN_ID}" --log-dir="${RLSTACK_LOG_DIR}"/trainer/torchrun --tee=3 --redirects=3 --local-ranks-filter=0 -m prime_rl.trainer.rl.train @ "${RLSTACK_ARTIFACTS}"/configs/trainer.toml --output-dir "${RLSTACK_RUN_DIR}" --rollout_transport.host "${RLSTACK_HOSTS[0]}")
+  RLS_STOP_RANK=0
+  RLS_WAITS_FOR_CHECKPOINT=1
+  RLS_RESUME_FLAG=--resume.step
+  RLS_IPC_DIR_ENV=''
+  RLS_SANDBOX_LABEL=0
+  RLS_FINISHES_RUN=1
 }
