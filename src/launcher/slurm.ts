@@ -4,7 +4,8 @@
  * verified, the script and its secrets on the channel's stdin, never on a command line), test a request
  * with `sbatch --test-only`, read a job's state, cancel it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readBounded, RunDirError } from './run-dir.js';
 import { join } from 'node:path';
 import { pathPrefix, shQuote } from '../runtime/shell.js';
 import type { LaunchSettings } from '../compiler/plan/types.js';
@@ -77,7 +78,15 @@ export function rememberSlurmTarget(runDir: string, target: SlurmTarget): void {
 
 export function rememberedSlurmTarget(runDir: string): SlurmTarget {
   const file = join(runDir, 'state', 'slurm-target.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SlurmTarget) : { login: '' };
+  if (!existsSync(file)) return { login: '' };
+  let target: SlurmTarget;
+  try {
+    target = JSON.parse(readBounded(file)) as SlurmTarget;
+  } catch (e) {
+    throw e instanceof RunDirError ? e : new RunDirError(file, 'is not valid JSON (damaged)');
+  }
+  if (typeof target?.login !== 'string') throw new RunDirError(file, 'does not name a login node (damaged)');
+  return target;
 }
 
 export async function slurmAvailable(target: SlurmTarget): Promise<string | undefined> {

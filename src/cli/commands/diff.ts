@@ -4,14 +4,14 @@
  * manifest.json, plan.json and the generated files. Exit 0 when identical, 4 when they differ, 1 on errors.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { compiledFromArtifacts, diffCompiled, isComparedArtifact, renderDiff, resumeConflicts, type Compiled, type PlanDiff } from '../../compiler/diff.js';
 import { renderArtifacts, type Artifact } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import type { LaunchPlan } from '../../compiler/plan/types.js';
-import { resolveRunDir } from '../../launcher/run-dir.js';
+import { readBounded, resolveRunDir } from '../../launcher/run-dir.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -69,6 +69,9 @@ export function loadSide(path: string, artifactsDir?: string): Loaded {
   return { ok: true, side: { kind: 'spec', path, compiled: compiledFromArtifacts(artifacts), edited: [] }, sources: result.sources };
 }
 
+/** A compiled file is kilobytes (plan.json of 4096 nodes a few MiB): a larger one is not rlstack's. */
+const FOLDER_FILE_LIMIT = 64 << 20;
+
 /** Reads what `compile -o DIR` wrote: plan.json and the compared files, checked against manifest.json. */
 export function loadCompiledFolder(dir: string): { ok: true; compiled: Compiled; edited: string[] } | { ok: false; diagnostics: Diagnostic[] } {
   const fail = (message: string, hint = 'a compiled folder is what rlstack compile -o DIR writes: manifest.json, plan.json, configs/ …') => ({ ok: false as const, diagnostics: [diagnostic('RS0001', { message, hint })] });
@@ -78,25 +81,31 @@ export function loadCompiledFolder(dir: string): { ok: true; compiled: Compiled;
   let manifest: { files: { path: string; sha256: string }[] };
   let plan: LaunchPlan;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
+    manifest = JSON.parse(readBounded(manifestPath, FOLDER_FILE_LIMIT)) as typeof manifest;
     if (!Array.isArray(manifest.files)) throw new Error('no file list');
   } catch (error) {
     return fail(`${manifestPath} is not an rlstack manifest (${(error as Error).message})`);
   }
   try {
-    plan = JSON.parse(readFileSync(planPath, 'utf8')) as LaunchPlan;
+    plan = JSON.parse(readBounded(planPath, FOLDER_FILE_LIMIT)) as LaunchPlan;
     if (!plan || !Array.isArray(plan.nodes) || !Array.isArray(plan.processes)) throw new Error('no nodes or processes');
   } catch (error) {
     return fail(`${planPath} is not an rlstack plan (${(error as Error).message})`);
   }
   const files: Record<string, string> = {};
-  for (const path of walk(dir)) if (isComparedArtifact(path)) files[path] = readFileSync(join(dir, path), 'utf8');
+  try {
+    for (const path of walk(dir)) if (isComparedArtifact(path)) files[path] = readBounded(join(dir, path), FOLDER_FILE_LIMIT);
+  } catch (error) {
+    return fail(`${dir}: ${(error as Error).message}`);
+  }
   const hashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
   const edited = ['plan.json', ...Object.keys(files)].filter((path) => {
     const expected = hashes.get(path);
-    const text = path === 'plan.json' ? readFileSync(planPath, 'utf8') : files[path]!;
+    const text = path === 'plan.json' ? readBounded(planPath, FOLDER_FILE_LIMIT) : files[path]!;
     return expected !== undefined && createHash('sha256').update(text).digest('hex') !== expected;
   });
+  // A listed file that is gone, or no longer a regular file (a link is never followed), was changed too.
+  for (const path of hashes.keys()) if (isComparedArtifact(path) && !(path in files)) edited.push(path);
   return { ok: true, compiled: { plan, files }, edited };
 }
 

@@ -3,12 +3,11 @@
  * attempt when the job starts and writes its handle (`slurm_job_id`); a login node, when set, is kept in
  * `state/slurm-target.json` so status and stop reach Slurm where the job was submitted.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { Backend, BackendView, DryRunOutcome, DryRunRequest, Handle, Reporter, StartContext, StartOutcome, SweepOutcome } from '../backend.js';
 import type { Launchable } from '../prepare.js';
-import { attempts, paths, readHandleFile } from '../run-dir.js';
+import { attempts, paths, readBounded, readHandleFile } from '../run-dir.js';
 import { shQuote } from '../../runtime/shell.js';
 import { cancel, jobState, rememberSlurmTarget, SLURM_ENDED, slurmAvailable, slurmTargetOf, submit, submitCommand, testOnly, type SlurmTarget } from '../slurm.js';
 
@@ -49,7 +48,7 @@ export class SlurmBackend implements Backend {
         diagnostics: [diagnostic('RS4004', { message: `the dry run could not ask Slurm (sbatch --test-only): ${unavailable}`, hint: 'run the dry run where sbatch works, or set cluster.slurm.login; the files and commands above are what a launch would use', severity: 'warning' })],
       };
     }
-    const test = await testOnly(target, readFileSync(join(request.compiledDir, 'slurm', 'job.sbatch'), 'utf8'));
+    const test = await testOnly(target, readBounded(join(request.compiledDir, 'slurm', 'job.sbatch'), 16 << 20));
     if (!test.ok) {
       return { schedulerAsked: true, schedulerAnswer: test.message, ok: false, commands, lines: [], diagnostics: [diagnostic('RS4005', { message: `Slurm refuses this request: ${test.message}`, hint: 'check nodes, partition, gres and time against the cluster (sinfo); nothing was submitted' })] };
     }
