@@ -5,6 +5,7 @@
  * the attempt's state dir, docs/runtime.md), says whether the run is still alive there, describes it for
  * status, cancels it, and sweeps what is left of it.
  */
+import { join } from 'node:path';
 import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import type { SourceTexts } from '../compiler/diagnostics/render.js';
 import type { Launchable } from './prepare.js';
@@ -18,7 +19,8 @@ export type BackendKind = 'local' | 'slurm' | 'ssh';
 export type Handle =
   | { kind: 'local'; runDir: string; attempt: number; pid: number }
   | { kind: 'slurm'; runDir: string; attempt: number; jobId: string; target: SlurmTarget }
-  | { kind: 'ssh'; runDir: string; attempt: number; settings: SshSettings; hosts: string[] };
+  /** `nodeSh`: the node.sh the nodes run (the run dir's launcher/, or a compiled folder launched as it is). */
+  | { kind: 'ssh'; runDir: string; attempt: number; settings: SshSettings; hosts: string[]; nodeSh: string };
 
 /** Where a back end reports while it works: lines for the human view, diagnostics for problems. */
 export interface Reporter {
@@ -94,6 +96,8 @@ export interface Backend {
   /** Why the run is gone per the back end, or undefined while it may run. Cheap enough to poll. */
   alive(handle: Handle): Promise<string | undefined>;
   describe(handle: Handle): Promise<BackendView>;
+  /** How the human view names the run's place (`Slurm job 12`, `4 nodes over SSH`) and where nothing is left. */
+  label(handle: Handle): { name: string; nothingLeft: string };
   /** The scheduler's own stop (scancel); the ordered teardown (STOP) comes first. */
   cancel(handle: Handle): Promise<void>;
   /** What of the run is left on its nodes, checked on each node itself; with `kill`, TERM then KILL it first. */
@@ -126,8 +130,8 @@ export function readHandle(runDir: string, attempt: number): Handle | undefined 
   if (ssh !== undefined) {
     const ok = typeof ssh === 'object' && ssh !== null && Array.isArray((ssh as { hosts?: unknown }).hosts) && (ssh as { hosts: unknown[] }).hosts.every((h) => typeof h === 'string') && typeof (ssh as { settings?: unknown }).settings === 'object';
     if (!ok) throw new RunDirError(paths.sshState(runDir, attempt), 'is not an SSH handle written by rlstack (settings, hosts)');
-    const s = ssh as { settings: SshSettings; hosts: string[] };
-    return { kind: 'ssh', runDir, attempt, settings: s.settings, hosts: s.hosts };
+    const s = ssh as { settings: SshSettings; hosts: string[]; node_sh?: unknown };
+    return { kind: 'ssh', runDir, attempt, settings: s.settings, hosts: s.hosts, nodeSh: typeof s.node_sh === 'string' ? s.node_sh : join(paths.artifacts(runDir), 'node.sh') };
   }
   const pid = readHandleFile(paths.localPid(runDir, attempt));
   if (pid !== undefined) {

@@ -129,7 +129,7 @@ export async function launchRun(req: LaunchRequest): Promise<LifecycleResult> {
       if (succeeded(outcome)) {
         backend.release(h);
         if (outcome.kind === 'ready') {
-          if (backend.kind === 'ssh') report.line(`all ready in ${Date.now() - t0} ms from preflight`);
+          report.line(`all ready in ${Date.now() - t0} ms from the node checks`);
           report.line(`all ${outcome.status.processes.length} processes are ready`);
           report.line(`follow it: rlstack logs ${runDir} -f; stop it: rlstack stop ${runDir}`);
         } else report.line('the run completed');
@@ -172,13 +172,14 @@ export async function stopRun(runDir: string, status: AttemptStatus, report: Rep
   }
   const backend = await backendFor(handle.kind);
   try {
-    report.line(`stop requested for attempt ${status.attempt} of ${runDir} (${handle.kind === 'ssh' ? `${handle.hosts.length} nodes over SSH` : handle.kind === 'slurm' ? `Slurm job ${handle.jobId}` : 'local'})`);
+    const label = backend.label(handle);
+    report.line(`stop requested for attempt ${status.attempt} of ${runDir} (${label.name})`);
     const { clean, swept } = await tearDown(backend, handle, 'rlstack stop');
     const after = readAttempt(runDir, status.attempt);
     const survivors = clean ? [] : (after?.processes.filter((p) => !PROCESS_ENDED.has(p.state)) ?? []);
     const problems = sweepDiagnostics(swept, survivors, clean);
     if (problems.length) report.diagnostics(problems);
-    else report.line(`stopped: nothing of the run is left${handle.kind === 'ssh' ? ` on any of the ${handle.hosts.length} nodes` : ' running'}`);
+    else report.line(`stopped: nothing of the run is left ${label.nothingLeft}`);
     return { result: clean ? 'ok' : 'failed', attempt: status.attempt, stopped: clean, survivors, swept, backend: handle.kind };
   } finally {
     backend.close();

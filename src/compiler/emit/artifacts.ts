@@ -239,7 +239,7 @@ function renderSshStart(spec: Spec, plan: LaunchPlan, location: ArtifactsLocatio
     connect_timeout_s: String(ssh.connect_timeout_s),
     ssh_options: options,
     remote_path: ssh.path.map(shQuote).join(' '),
-    ssh_json: JSON.stringify({ settings, hosts }, null, 2),
+    ssh_json: JSON.stringify({ settings, hosts, node_sh: `${location?.artifactsDir ?? `${runDir}/launcher`}/node.sh` }, null, 2),
   });
 }
 

@@ -63,6 +63,10 @@ export class LocalBackend implements Backend {
     return pidAlive(pid) ? undefined : `node.sh (pid ${pid}) has exited`;
   }
 
+  label(): { name: string; nothingLeft: string } {
+    return { name: 'local', nothingLeft: 'running' };
+  }
+
   async describe(handle: Handle): Promise<BackendView> {
     const { pid } = handle as Extract<Handle, { kind: 'local' }>;
     const running = pidAlive(pid);

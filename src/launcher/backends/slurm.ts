@@ -86,6 +86,10 @@ export class SlurmBackend implements Backend {
     return ended(h.target, h.jobId);
   }
 
+  label(handle: Handle): { name: string; nothingLeft: string } {
+    return { name: `Slurm job ${(handle as SlurmHandle).jobId}`, nothingLeft: 'running' };
+  }
+
   async describe(handle: Handle): Promise<BackendView> {
     const h = handle as SlurmHandle;
     // Slurm forgets finished jobs after a while: the run dir's state files still answer.

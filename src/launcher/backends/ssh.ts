@@ -142,8 +142,9 @@ export class SshBackend implements Backend {
     const settings = sshSettingsOf(ctx.planned);
     const attempt = createAttempt(ctx.runDir);
     writeFileSync(paths.hosts(ctx.runDir, attempt), `${hosts.join('\n')}\n`);
-    writeSshState(ctx.runDir, attempt, settings, hosts);
-    const handle: SshHandle = { kind: 'ssh', runDir: ctx.runDir, attempt, settings, hosts };
+    const nodeSh = join(ctx.artifactsDir, 'node.sh');
+    writeSshState(ctx.runDir, attempt, settings, hosts, nodeSh);
+    const handle: SshHandle = { kind: 'ssh', runDir: ctx.runDir, attempt, settings, hosts, nodeSh };
     const lease = new Lease(paths.lease(ctx.runDir, attempt));
     lease.start();
     this.leases.set(ctx.runDir, lease);
@@ -161,7 +162,7 @@ export class SshBackend implements Backend {
     // A poll every few seconds is enough: node.sh's own peer watch is what fails a run quickly.
     const cached = this.lastAlive.get(h.runDir);
     if (cached && Date.now() - cached.at < 3000) return cached.why;
-    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length), join(paths.artifacts(h.runDir), 'node.sh'));
+    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length), h.nodeSh);
     let why: string | undefined;
     if (unreachable.length) why = `node ${unreachable[0]!.node} (${unreachable[0]!.host}) became unreachable: ${unreachable[0]!.why}`;
     else {
@@ -176,9 +177,14 @@ export class SshBackend implements Backend {
     return why;
   }
 
+  label(handle: Handle): { name: string; nothingLeft: string } {
+    const n = (handle as SshHandle).hosts.length;
+    return { name: `${n} nodes over SSH`, nothingLeft: `on any of the ${n} nodes` };
+  }
+
   async describe(handle: Handle): Promise<BackendView> {
     const h = handle as SshHandle;
-    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length), join(paths.artifacts(h.runDir), 'node.sh'));
+    const { alive, unreachable } = await nodesAlive(this.pool(h.settings), h.hosts, nodePids(h.runDir, h.attempt, h.hosts.length), h.nodeSh);
     const running = alive.map((i) => h.hosts[i]!);
     const line = `ssh: node.sh running on ${running.length} of ${h.hosts.length} nodes${unreachable.map((u) => `; node ${u.node} (${u.host}) unreachable: ${u.why}`).join('')}`;
     return { line, json: { kind: 'ssh', nodes: h.hosts.length, running, unreachable }, ...(running.length === 0 && unreachable.length === 0 ? { gone: 'node.sh is gone on every node' } : {}) };

@@ -33,8 +33,8 @@ export function inventory(planned: Launchable): { hosts?: string[]; problem?: st
 const pid3 = (i: number) => String(i).padStart(3, '0');
 
 /** What `status`/`stop` need later to reach the nodes again (no secrets): the attempt's SSH handle. */
-export function writeSshState(runDir: string, attempt: number, settings: SshSettings, hosts: string[]): void {
-  writeFileSync(paths.sshState(runDir, attempt), `${JSON.stringify({ settings, hosts }, null, 2)}\n`);
+export function writeSshState(runDir: string, attempt: number, settings: SshSettings, hosts: string[], nodeSh: string): void {
+  writeFileSync(paths.sshState(runDir, attempt), `${JSON.stringify({ settings, hosts, node_sh: nodeSh }, null, 2)}\n`);
 }
 
 export interface StartResult {
