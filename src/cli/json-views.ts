@@ -20,6 +20,8 @@ export const JSON_VIEWS: Readonly<Record<string, JsonView>> = {
   explain: { form: 'envelope', fields: { key: 'string', values: 'array' } },
   diff: { form: 'envelope', fields: { a: 'object', b: 'object', identical: 'boolean' } },
   presets: { form: 'envelope', fields: { presets: 'array' } },
+  gpus: { form: 'envelope', fields: { gpus: 'array' } },
+  models: { form: 'envelope', fields: { models: 'array' } },
   init: { form: 'envelope', fields: { file: 'string', preset: 'string' } },
   status: { form: 'envelope', fields: { run_dir: 'string', attempt: 'number', run: 'object|null', backend: 'object|null', slurm: 'object|null', ssh: 'object|null', node_checks: 'array', processes: 'array' } },
   stop: { form: 'envelope', fields: { run_dir: 'string', attempt: 'number', backend: 'string', stopped: 'boolean', survivors: 'array', killed: 'array', left: 'array', unreachable: 'array' } },

@@ -161,6 +161,24 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('gpus')
+    .description('list the GPU catalogue (memory, bf16 TFLOP/s, bandwidth, fp8, source)')
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action(async (opts: { json?: boolean }) => {
+      code = (await import('./commands/catalogues.js')).gpusCommand({ json: Boolean(opts.json) }, io);
+    });
+
+  program
+    .command('models')
+    .description('list the model catalogue (parameters, experts, Hugging Face ids, source)')
+    .addOption(jsonOption())
+    .addOption(noColor())
+    .action(async (opts: { json?: boolean }) => {
+      code = (await import('./commands/catalogues.js')).modelsCommand({ json: Boolean(opts.json) }, io);
+    });
+
+  program
     .command('init')
     .description('write a starter spec that extends a preset')
     .argument('[file]', 'file to write', 'rlstack.toml')

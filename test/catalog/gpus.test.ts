@@ -5,7 +5,7 @@ describe('GPU catalogue', () => {
   it('has exactly the documented ids, unique', () => {
     const ids = GPUS.map((g) => g.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect([...ids].sort()).toEqual(['a100-80g', 'a6000', 'b200', 'h100', 'h200']);
+    expect([...ids].sort()).toEqual(['a100-40g', 'a100-80g', 'a6000', 'b200', 'b300', 'gh200', 'h100', 'h100-nvl', 'h20', 'h200', 'l40s']);
   });
 
   it('every entry is complete', () => {
@@ -35,8 +35,8 @@ describe('GPU catalogue', () => {
   });
 
   it('torch-reported memory (GiB) is a little below the nominal capacity', () => {
-    // Nominal figures as marketed (80 GB, 141 GB, 180 GB, 48 GB); torch reports slightly less.
-    const nominal: Record<string, number> = { 'a100-80g': 80, h100: 80, h200: 141, b200: 180, a6000: 48 };
+    // Nominal figures as marketed; torch reports slightly less (L40S: 48 GB less its ECC share, so more).
+    const nominal: Record<string, number> = { 'a100-80g': 80, h100: 80, h200: 141, b200: 180, a6000: 48, 'a100-40g': 40, 'h100-nvl': 94, h20: 96, gh200: 96, b300: 288, l40s: 46.8 };
     for (const g of GPUS) {
       const n = nominal[g.id];
       expect(n, g.id).toBeDefined();

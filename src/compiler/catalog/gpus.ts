@@ -18,6 +18,8 @@ export interface GpuSpec {
   bf16Tflops: number;
   /** Memory bandwidth, TB/s. */
   bandwidthTBs: number;
+  /** fp8 tensor cores (Ada, Hopper, Blackwell): vLLM's fp8 weights and KV cache run on it. */
+  fp8: boolean;
   /** Where the numbers come from. */
   source: string;
 }
@@ -29,6 +31,7 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     memoryGib: 79.15,
     bf16Tflops: 312,
     bandwidthTBs: 2.039,
+    fp8: false,
     source:
       'NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: BF16 312 TFLOPS dense / 624 sparse, 2,039 GB/s); ' +
       'memory = torch total_memory of an 80 GB A100 (79.15 GiB)',
@@ -39,6 +42,7 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     memoryGib: 79.18,
     bf16Tflops: 989,
     bandwidthTBs: 3.35,
+    fp8: true,
     source:
       'NVIDIA H100 Tensor Core GPU datasheet (SXM: BF16 1,979 TFLOPS with sparsity = 989 dense, 3.35 TB/s); ' +
       'memory and 989 TF peak as used by prime-rl (run-and-models.md §2 notes, §3.1)',
@@ -49,6 +53,7 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     memoryGib: 139.8,
     bf16Tflops: 989,
     bandwidthTBs: 4.8,
+    fp8: true,
     source:
       'NVIDIA H200 Tensor Core GPU datasheet (SXM: BF16 1,979 TFLOPS with sparsity = 989 dense, 4.8 TB/s); ' +
       'memory and 989 TF peak as used by prime-rl (run-and-models.md §2 notes, §3.1)',
@@ -59,6 +64,7 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     memoryGib: 178.36,
     bf16Tflops: 2250,
     bandwidthTBs: 8.0,
+    fp8: true,
     source:
       'NVIDIA HGX B200 / DGX B200 datasheet (per GPU: BF16 4.5 PFLOPS with sparsity = 2.25 PF dense, 8 TB/s); ' +
       'memory and 2.25 PF peak as used by prime-rl (run-and-models.md §2 notes, §3.1)',
@@ -69,11 +75,99 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     memoryGib: 47.4,
     bf16Tflops: 154.8,
     bandwidthTBs: 0.768,
+    fp8: false,
     source:
       'NVIDIA RTX A6000 datasheet (tensor performance 309.7 TFLOPS with sparsity = 154.8 dense, 768 GB/s GDDR6); ' +
       'memory from run-and-models.md §3.1. Note: prime-rl MFU falls back to 312 TF for this GPU (§2 notes)',
   },
+  {
+    id: 'a100-40g',
+    name: 'NVIDIA A100 40GB SXM',
+    memoryGib: 39.59,
+    bf16Tflops: 312,
+    bandwidthTBs: 1.555,
+    fp8: false,
+    source:
+      'NVIDIA A100 Tensor Core GPU datasheet (40GB SXM: BF16 312 TFLOPS dense / 624 sparse, 1,555 GB/s HBM2); ' +
+      'memory = the "39.59 GiB total capacity" CUDA reports for it (torch total_memory)',
+  },
+  {
+    id: 'h100-nvl',
+    name: 'NVIDIA H100 NVL 94GB',
+    memoryGib: 93.0,
+    bf16Tflops: 835,
+    bandwidthTBs: 3.9,
+    fp8: true,
+    source:
+      'NVIDIA H100 NVL datasheet (per GPU: BF16 1,671 TFLOPS with sparsity = 835 dense, 3,938 GB/s, 94 GB HBM3); ' +
+      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+  },
+  {
+    id: 'h20',
+    name: 'NVIDIA H20 96GB',
+    memoryGib: 95.0,
+    bf16Tflops: 148,
+    bandwidthTBs: 4.0,
+    fp8: true,
+    source:
+      'NVIDIA H20 product brief (BF16 148 TFLOPS dense, FP8 296, 96 GB HBM3 at 4.0 TB/s); ' +
+      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+  },
+  {
+    id: 'gh200',
+    name: 'NVIDIA GH200 Grace Hopper 96GB',
+    memoryGib: 95.0,
+    bf16Tflops: 989,
+    bandwidthTBs: 4.0,
+    fp8: true,
+    source:
+      'NVIDIA GH200 Grace Hopper Superchip datasheet (Hopper GPU: BF16 1,979 TFLOPS with sparsity = 989 dense, 96 GB HBM3 at 4 TB/s; the 144 GB HBM3e variant: describe it inline with [cluster.gpu_spec]); ' +
+      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+  },
+  {
+    id: 'l40s',
+    name: 'NVIDIA L40S 48GB',
+    memoryGib: 44.5,
+    bf16Tflops: 362,
+    bandwidthTBs: 0.864,
+    fp8: true,
+    source:
+      'NVIDIA L40S datasheet (BF16 tensor 733 TFLOPS with sparsity = 362 dense, 48 GB GDDR6 with ECC at 864 GB/s); ' +
+      'memory: 46,068 MiB with ECC on (44.99 GiB, as nvidia-smi reports) less the driver reserve, rounded down',
+  },
+  {
+    id: 'b300',
+    name: 'NVIDIA B300 (Blackwell Ultra) 288GB',
+    memoryGib: 285.0,
+    bf16Tflops: 2250,
+    bandwidthTBs: 8.0,
+    fp8: true,
+    source:
+      'NVIDIA HGX B300 datasheet (per GPU: 288 GB HBM3e at 8 TB/s; BF16 2.25 PF dense as B200 — Blackwell Ultra raises FP4, not BF16); ' +
+      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+  },
 ]);
+
+/** A GPU the catalogue lacks, as the spec describes it (`[cluster.gpu_spec]`, or a pool's). */
+export interface InlineGpu {
+  name?: string;
+  memory_gib: number;
+  bf16_tflops: number;
+  bandwidth_tbs: number;
+  fp8?: boolean;
+}
+
+export function inlineGpu(id: string, spec: InlineGpu, path: string): GpuSpec {
+  return {
+    id,
+    name: spec.name ?? id,
+    memoryGib: spec.memory_gib,
+    bf16Tflops: spec.bf16_tflops,
+    bandwidthTBs: spec.bandwidth_tbs,
+    fp8: spec.fp8 ?? false,
+    source: `described in the spec (${path})`,
+  };
+}
 
 /** Catalogue entry by id (case-insensitive). */
 export function findGpu(id: string): GpuSpec | undefined {

@@ -484,7 +484,7 @@ function inferenceFixes(ctx: Context): string[] {
   for (const tp of [spec.inference.tp * 2, spec.inference.tp * 4]) {
     if (pool && tp <= pool.gpusPerNode && derived.arch && derived.arch.heads % tp === 0) candidates.push({ label: `inference.tp = ${tp}`, apply: (s) => void (s.inference.tp = tp) });
   }
-  if (spec.inference.weights_dtype === 'bf16' && pool?.gpu && ['h100', 'h200', 'b200'].includes(pool.gpu.id)) candidates.push({ label: 'inference.weights_dtype = "fp8"', apply: (s) => void (s.inference.weights_dtype = 'fp8') });
+  if (spec.inference.weights_dtype === 'bf16' && pool?.gpu?.fp8) candidates.push({ label: 'inference.weights_dtype = "fp8"', apply: (s) => void (s.inference.weights_dtype = 'fp8') });
   if (spec.inference.gpu_memory_utilization < 0.95) candidates.push({ label: 'inference.gpu_memory_utilization = 0.95', apply: (s) => void (s.inference.gpu_memory_utilization = 0.95) });
   const fixes: string[] = [];
   for (const candidate of candidates) {

@@ -3,7 +3,7 @@
  * (whole nodes or a split node), and the trainer's and inference's parallelism, resolved exactly as prime-rl
  * resolves them. Pure. Returns what it could derive; the rules in check/ say what is wrong with it.
  */
-import { findGpu, type GpuSpec } from '../catalog/gpus.js';
+import { findGpu, inlineGpu, type GpuSpec } from '../catalog/gpus.js';
 import { findModelById, findModelByName, isMoe, maxPositionsFor, type ModelArchitecture } from '../catalog/models.js';
 import type { ArchitectureSpec, Spec } from '../spec/schema.js';
 import { joinPath } from '../spec/key-path.js';
@@ -111,7 +111,7 @@ function derivePools(spec: Spec): Map<string, Pool> {
     nodes: c.nodes,
     gpusPerNode: c.gpus_per_node,
     gpuId: c.gpu,
-    gpu: findGpu(c.gpu),
+    gpu: c.gpu_spec ? inlineGpu(c.gpu, c.gpu_spec, 'cluster.gpu_spec') : findGpu(c.gpu),
     cpusPerNode: c.cpus_per_node,
     hostMemoryGib: c.host_memory_gib,
     diskGib: c.disk_gib,
@@ -119,13 +119,15 @@ function derivePools(spec: Spec): Map<string, Pool> {
   });
   for (const [name, p] of Object.entries(c.pools)) {
     const gpuId = p.gpu ?? c.gpu;
+    // A pool's own gpu_spec; else [cluster]'s when the pool keeps [cluster]'s GPU.
+    const described = p.gpu_spec ? { spec: p.gpu_spec, path: joinPath(['cluster', 'pools', name, 'gpu_spec']) } : p.gpu === undefined && c.gpu_spec ? { spec: c.gpu_spec, path: 'cluster.gpu_spec' } : undefined;
     pools.set(name, {
       name,
       path: joinPath(['cluster', 'pools', name]),
       nodes: p.nodes,
       gpusPerNode: p.gpus_per_node ?? c.gpus_per_node,
       gpuId,
-      gpu: findGpu(gpuId),
+      gpu: described ? inlineGpu(gpuId, described.spec, described.path) : findGpu(gpuId),
       cpusPerNode: p.cpus_per_node ?? c.cpus_per_node,
       hostMemoryGib: p.host_memory_gib ?? c.host_memory_gib,
       diskGib: p.disk_gib ?? c.disk_gib,

@@ -92,11 +92,24 @@ const SshTable = Table(
   'SSH settings, used when cluster.backend = "ssh"',
 );
 
+/** A GPU the catalogue lacks, described by the three figures the plan uses (docs/catalogues.md). */
+const GpuSpecTable = Table(
+  {
+    name: Type.Optional(Str('display name, e.g. "NVIDIA RTX 6000 Ada"; default: the gpu id')),
+    memory_gib: Type.Number({ exclusiveMinimum: 0, maximum: 4096, description: 'device memory as torch reports it (torch.cuda.get_device_properties(0).total_memory / 2**30), GiB' }),
+    bf16_tflops: Type.Number({ exclusiveMinimum: 0, maximum: 100000, description: 'dense bf16 tensor-core peak (without structured sparsity), TFLOP/s' }),
+    bandwidth_tbs: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'memory bandwidth, TB/s (10^12 bytes/s)' }),
+    fp8: Type.Optional(Type.Boolean({ description: 'fp8 tensor cores (Ada, Hopper, Blackwell); default false' })),
+  },
+  'a GPU described inline, used instead of the catalogue entry named by gpu',
+);
+
 const PoolTable = Table(
   {
     nodes: Int(1, 'nodes in this pool', { maximum: MAX_NODES }),
     gpus_per_node: Type.Optional(Int(0, 'GPUs per node (0 for a CPU pool); default: as [cluster]', { maximum: 16 })),
-    gpu: Type.Optional(Str('GPU catalogue id; default: as [cluster]')),
+    gpu: Type.Optional(Str('GPU catalogue id (rlstack gpus lists them), or a name described by gpu_spec; default: as [cluster]')),
+    gpu_spec: Type.Optional(GpuSpecTable),
     cpus_per_node: Type.Optional(Int(1, 'CPU cores per node; default: as [cluster]')),
     host_memory_gib: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'host RAM per node (GiB); default: as [cluster]' })),
     disk_gib: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'free disk of the run dir (GiB); default: as [cluster]' })),
@@ -167,7 +180,8 @@ export const SpecSchema = Type.Object(
       {
         nodes: Int(1, 'nodes in the default pool', { default: 1, maximum: MAX_NODES }),
         gpus_per_node: Int(0, 'GPUs per node', { default: 8, maximum: 16 }),
-        gpu: Str('GPU catalogue id: a100-80g, h100, h200, b200, a6000', { default: 'h100' }),
+        gpu: Str('GPU catalogue id (rlstack gpus lists them), or a name described by [cluster.gpu_spec]', { default: 'h100' }),
+        gpu_spec: Type.Optional(GpuSpecTable),
         cpus_per_node: Int(1, 'CPU cores per node', { default: 96 }),
         host_memory_gib: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'host RAM per node (GiB); unset = unknown: the plan shows the need, each node checks it at start' })),
         disk_gib: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'free space of the run dir filesystem (GiB); unset = unknown: the plan shows the need, each node checks it at start' })),

@@ -35,7 +35,13 @@ export const gpuTypesKnown: Rule = (ctx) => {
     const path = pool.name === DEFAULT_POOL || ctx.spec.cluster.pools[pool.name]?.gpu === undefined ? 'cluster.gpu' : `${pool.path}.gpu`;
     const ids = GPUS.map((g) => g.id);
     const guess = didYouMean(pool.gpuId, ids);
-    out.push(report(ctx, 'RS1007', path, { message: `unknown GPU type "${pool.gpuId}"`, hint: `${guess ? `did you mean "${guess}"? ` : ''}known GPUs: ${ids.join(', ')}` }));
+    const inline = `${path === 'cluster.gpu' ? 'cluster' : pool.path}.gpu_spec`;
+    out.push(
+      report(ctx, 'RS1007', path, {
+        message: `unknown GPU type "${pool.gpuId}"`,
+        hint: `${guess ? `did you mean "${guess}"? ` : ''}known GPUs: ${ids.join(', ')}; or describe it: [${inline}] memory_gib, bf16_tflops, bandwidth_tbs (docs/catalogues.md)`,
+      }),
+    );
   }
   return out;
 };

@@ -1,4 +1,5 @@
 /** The vLLM pool: TP against the node and the heads, replicas against nodes, fp8 weights. */
+import { GPUS } from '../../catalog/gpus.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { divisors, plural, report, type Rule } from '../context.js';
 
@@ -67,14 +68,13 @@ export const replicasSpanNodes: Rule = (ctx) => {
   return out;
 };
 
-const FP8_GPUS = new Set(['h100', 'h200', 'b200']);
 
 export const fp8WeightsPossible: Rule = (ctx) => {
   if (ctx.spec.inference.weights_dtype !== 'fp8' || ctx.derived.inference.gpus === 0) return [];
   const out: Diagnostic[] = [];
   const pool = ctx.derived.pools.get(ctx.derived.inference.pool);
-  if (pool?.gpu && !FP8_GPUS.has(pool.gpu.id)) {
-    out.push(report(ctx, 'RS1504', 'inference.weights_dtype', { message: `fp8 weights need fp8 tensor cores; ${pool.gpu.name} has none`, hint: `fp8 runs on ${[...FP8_GPUS].join(', ')}; use weights_dtype = "bf16"` }));
+  if (pool?.gpu && !pool.gpu.fp8) {
+    out.push(report(ctx, 'RS1504', 'inference.weights_dtype', { message: `fp8 weights need fp8 tensor cores; ${pool.gpu.name} has none`, hint: `fp8 runs on GPUs with fp8 tensor cores (${GPUS.filter((g) => g.fp8).map((g) => g.id).join(', ')}; an inline gpu_spec says fp8 = true); use weights_dtype = "bf16"` }));
   }
   // prime-rl quantizes during the NCCL transfer (quantize_in_weight_transfer); a filesystem broadcast writes bf16.
   if (ctx.derived.weightBroadcast !== 'nccl') {
