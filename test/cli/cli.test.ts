@@ -174,6 +174,25 @@ describe('launch-time problems with the spec point at the key', () => {
   });
 });
 
+describe('presets by name (issue 13)', () => {
+  it('rlstack plan NAME plans the preset from any folder; a file of that name here wins', () => {
+    const dir = workspace({});
+    const byName = rlstack(['plan', 'i3-mini'], dir);
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(byName.stdout).toContain('run i3-mini (');
+    const own = workspace({ 'i3-mini': 'extends = "tiny"\n[run]\nname = "mine"\n' });
+    expect(rlstack(['plan', 'i3-mini'], own).stdout).toContain('run mine (');
+    expect(rlstack(['plan', 'i3-mini-typo'], dir).stderr).toContain('RS0001');
+  });
+
+  it('init writes a #:schema line that reaches this rlstack\'s schema', () => {
+    const dir = workspace({});
+    expect(rlstack(['init', 'a.toml', '--preset', 'tiny'], dir).code).toBe(0);
+    const url = readFileSync(join(dir, 'a.toml'), 'utf8').split('\n')[0]!.replace('#:schema ', '');
+    expect(url).toBe(`file://${join(ROOT, 'schema', 'rlstack.schema.json')}`);
+  });
+});
+
 describe('in a pipeline (issue 13)', () => {
   it('a reader that goes away ends the command quietly with its own exit code', () => {
     const piped = (args: string) => spawnSync('bash', ['-c', `node ${BIN} ${args} 2>err.txt | head -1 > /dev/null; echo "\${PIPESTATUS[0]}"; cat err.txt`], { cwd: workspace({}), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../../paths.js';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { didYouMean } from '../../compiler/diagnostics/did-you-mean.js';
 import { listPresets, presetPath } from '../../compiler/load/compose.js';
@@ -35,15 +37,26 @@ export function initCommand(file: string | undefined, options: { preset: string;
     io.diagnostics([diagnostic('RS0005', { message: `${target} already exists`, hint: 'choose another file name, or pass --force to overwrite it' })], new Map());
     return EXIT.specErrors;
   }
-  writeFileSync(path, starterSpec(options.preset));
+  writeFileSync(path, starterSpec(options.preset, schemaReference(path)));
   io.result({ file: path, preset: options.preset });
   io.out(`wrote ${target} (extends preset ${options.preset}); next: rlstack plan ${target}`);
   return EXIT.ok;
 }
 
-export function starterSpec(preset: string): string {
+/**
+ * Where an editor finds the schema from the spec at `specFile` (Taplo's `#:schema`): this rlstack's own
+ * schema/rlstack.schema.json — relative when the package lives below the spec's folder (a checkout, a local
+ * `npm install`), so the line survives moving the project; a file:// URL otherwise (a global install).
+ */
+export function schemaReference(specFile: string): string {
+  const schema = join(PACKAGE_ROOT, 'schema', 'rlstack.schema.json');
+  const rel = relative(dirname(specFile), schema).split(sep).join('/');
+  return rel.startsWith('../') || isAbsolute(rel) ? pathToFileURL(schema).href : `./${rel}`;
+}
+
+export function starterSpec(preset: string, schema: string): string {
   return [
-    '#:schema https://rlstack.dev/schema/v1/rlstack.schema.json',
+    `#:schema ${schema}`,
     `# Starter spec: everything not set here comes from the ${preset} preset (rlstack explain <this file> <key> says where).`,
     `# ${presetSummary(preset)}`,
     `extends = "${preset}"`,

@@ -185,7 +185,9 @@ export function loadSpec(specPath: string, options: LoadOptions = {}): LoadedSpe
     return out;
   };
 
-  const root = resolve(cwd, specPath);
+  // A preset by name (`rlstack plan intellect3`) when no file of that name is here: an installed rlstack has
+  // its presets in its own folder, not beside the user.
+  const root = !existsSync(resolve(cwd, specPath)) && listPresets().includes(specPath) ? presetPath(specPath) : resolve(cwd, specPath);
   const top = loadFile(root, undefined, [root]);
   const loaded: LoadedSpec = {
     file: display(root),
