@@ -23,7 +23,7 @@ export const JSON_VIEWS: Readonly<Record<string, JsonView>> = {
   gpus: { form: 'envelope', fields: { gpus: 'array' } },
   models: { form: 'envelope', fields: { models: 'array' } },
   init: { form: 'envelope', fields: { file: 'string', preset: 'string' } },
-  status: { form: 'envelope', fields: { run_dir: 'string', attempt: 'number', run: 'object|null', backend: 'object|null', slurm: 'object|null', ssh: 'object|null', node_checks: 'array', processes: 'array' } },
+  status: { form: 'envelope', fields: { run_dir: 'string', attempt: 'number', run: 'object|null', backend: 'object|null', node_checks: 'array', processes: 'array' } },
   stop: { form: 'envelope', fields: { run_dir: 'string', attempt: 'number', backend: 'string', stopped: 'boolean', survivors: 'array', killed: 'array', left: 'array', unreachable: 'array' } },
   preflight: { form: 'envelope', fields: { nodes: 'number', checks: 'array' } },
   launch: {

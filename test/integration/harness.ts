@@ -162,8 +162,8 @@ export function statusJson(runDir: string, primeRl: FakePrimeRl): Promise<{ code
 export interface StatusJson {
   attempt: number;
   run: { state: string; reason: string; first_failure: string } | null;
-  slurm: { job: string; state: string } | null;
-  ssh: { nodes: number; running: string[]; unreachable: { node: number; host: string; why: string }[] } | null;
+  /** The back end's own view: `kind` and its fields (Slurm job and state; SSH nodes, running, unreachable). */
+  backend: ({ kind: 'slurm'; job: string; state: string } | { kind: 'ssh'; nodes: number; running: string[]; unreachable: { node: number; host: string; why: string }[] } | { kind: 'local'; pid: number; running: boolean }) | null;
   node_checks: { node: number; result: string }[];
   processes: { name: string; role: string; node: number; host: string; state: string; pid: number | null; code: number | null; reason: string }[];
 }

@@ -144,7 +144,7 @@ describe('Slurm back end', () => {
 
     const { json } = await statusJson(runDir, primeRl);
     expect(json.run?.state).toBe('completed');
-    expect(json.slurm?.state).toBe('COMPLETED');
+    expect(json.backend).toMatchObject({ kind: 'slurm', state: 'COMPLETED' });
     const byName = new Map(json.processes.map((p) => [p.name, p]));
     // every process ran on the node the plan put it on
     const hosts = readFileSync(join(runDir, 'state', 'latest', 'hosts'), 'utf8').trim().split('\n');

@@ -295,7 +295,7 @@ describe('ssh back end', () => {
     expect(processesMentioning(`${runDir}/`)).toEqual([]);
     const { json } = await statusJson(runDir, primeRl);
     expect(json.run?.state).toBe('stopped');
-    expect(json.ssh).toEqual({ nodes: 4, running: [], unreachable: [] });
+    expect(json.backend).toEqual({ kind: 'ssh', nodes: 4, running: [], unreachable: [] });
   });
 
   it('Ctrl-C during the launch asks nothing and tears down every node that was started', async () => {

@@ -22,9 +22,8 @@ export async function statusCommand(target: string, options: { set: string[]; js
       run_dir: view.runDir,
       attempt: view.attempt,
       run: view.run,
+      // The back end's own view (kind, and its fields: Slurm job and state, SSH nodes running, local pid).
       backend,
-      slurm: backend?.['kind'] === 'slurm' ? { job: backend['job'], state: backend['state'] } : null,
-      ssh: backend?.['kind'] === 'ssh' ? { nodes: backend['nodes'], running: backend['running'], unreachable: backend['unreachable'] } : null,
       node_checks: view.nodeChecks,
       processes: view.processes,
     });
