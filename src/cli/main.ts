@@ -228,7 +228,11 @@ function deferInterrupts(): { signal?: NodeJS.Signals; dispose(): void } {
       process.off('SIGTERM', onSignal);
     },
   };
-  const onSignal = (signal: NodeJS.Signals) => void (state.signal ??= signal);
+  // A second one means it: exit at once (a command stuck on a slow file system is not kept alive).
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (state.signal) process.exit(130);
+    state.signal = signal;
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return state;
