@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/integration/**', 'node_modules/**'],
+    // test/install packs and installs the tarball (slow, and packing rebuilds dist/ under the other tests): integration config
+    exclude: ['test/integration/**', 'test/install/**', 'node_modules/**'],
   },
 });

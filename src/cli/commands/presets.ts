@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { diagnostic } from '../../compiler/diagnostics/diagnostic.js';
@@ -44,14 +44,35 @@ export function initCommand(file: string | undefined, options: { preset: string;
 }
 
 /**
- * Where an editor finds the schema from the spec at `specFile` (Taplo's `#:schema`): this rlstack's own
- * schema/rlstack.schema.json — relative when the package lives below the spec's folder (a checkout, a local
- * `npm install`), so the line survives moving the project; a file:// URL otherwise (a global install).
+ * Where an editor finds the schema from the spec at `specFile` (Taplo's `#:schema`, which resolves a relative
+ * path against the spec's folder): this rlstack's own schema/rlstack.schema.json. Relative when the spec's
+ * folder or one above it holds this rlstack — the checkout itself, or a project whose node_modules/rlstack is
+ * it (as npx would find it) — because such a line survives moving, cloning or mounting the project elsewhere
+ * and matches the rlstack the project runs. Otherwise (a global install, a spec outside any project) only an
+ * absolute file:// URL reaches it; it pins this machine's install path, which is all such a spec can use.
  */
 export function schemaReference(specFile: string): string {
-  const schema = join(PACKAGE_ROOT, 'schema', 'rlstack.schema.json');
-  const rel = relative(dirname(specFile), schema).split(sep).join('/');
-  return rel.startsWith('../') || isAbsolute(rel) ? pathToFileURL(schema).href : `./${rel}`;
+  const home = realOrSelf(PACKAGE_ROOT);
+  const specDir = dirname(resolve(specFile));
+  for (let dir = specDir; ; dir = dirname(dir)) {
+    const installed = join(dir, 'node_modules', 'rlstack');
+    const root = realOrSelf(dir) === home ? dir : existsSync(installed) && realOrSelf(installed) === home ? installed : undefined;
+    if (root) {
+      const rel = relative(specDir, join(root, 'schema', 'rlstack.schema.json')).split(sep).join('/');
+      return rel.startsWith('../') ? rel : `./${rel}`;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return pathToFileURL(join(PACKAGE_ROOT, 'schema', 'rlstack.schema.json')).href;
+}
+
+/** Symlinked folders (npm link, `npm install ../checkout`, /tmp on macOS) compare by where they lead. */
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 export function starterSpec(preset: string, schema: string): string {
