@@ -74,13 +74,33 @@ describe('a GPU described inline', () => {
     const by = (code: string) => r.diagnostics.find((d) => d.code === code);
     expect(by('RS0202')).toMatchObject({ path: 'cluster.gpu_spec.memory_gib', line: 5 });
     expect(by('RS0203')).toMatchObject({ path: 'cluster.gpu_spec.bf16_tflops', line: 6 });
+    expect(by('RS0206')).toMatchObject({ path: 'cluster.gpu_spec.bandwidth_tbs', line: 4 });
     expect(by('RS0206')?.message).toContain('cluster.gpu_spec.bandwidth_tbs is required');
+    for (const d of r.diagnostics) {
+      expect(d.file, d.code).toMatch(/spec\.toml$/);
+      expect(d.hint, d.code).toBeTruthy();
+    }
+  });
+
+  it('a pool\'s bad figures are diagnostics at their line too', () => {
+    const r = plan(`${inline(80)}\n[cluster.pools.judge]\nnodes = 1\ngpu = "judge-gpu"\n[cluster.pools.judge.gpu_spec]\nmemory_gib = 0\nbf16_tflops = 80\nbandwidth_tbs = true\n`);
+    expect(r.diagnostics.find((d) => d.code === 'RS0203')).toMatchObject({ path: 'cluster.pools.judge.gpu_spec.memory_gib', line: 13 });
+    expect(r.diagnostics.find((d) => d.code === 'RS0202')).toMatchObject({ path: 'cluster.pools.judge.gpu_spec.bandwidth_tbs', line: 15 });
+  });
+
+  it('replaces the catalogue even for a catalogued id (a variant that differs: GH200 with 144 GB)', () => {
+    const r = plan('extends = "tiny"\n[cluster]\ngpu = "gh200"\n[cluster.gpu_spec]\nmemory_gib = 140.5\nbf16_tflops = 989\nbandwidth_tbs = 4.9\nfp8 = true\n');
+    expect(r.ok, r.diagnostics.map((d) => d.message).join('; ')).toBe(true);
+    if (r.ok) expect(r.plan.cluster.gpu).toMatchObject({ id: 'gh200', memory_gib: 140.5 });
   });
 
   it('an unknown GPU without a description: RS1007 whose hint names the inline form', () => {
     const r = plan('extends = "tiny"\n[cluster]\ngpu = "rtx-6000-ada"\n');
     expect(r.diagnostics[0]).toMatchObject({ code: 'RS1007', line: 3 });
     expect(r.diagnostics[0]!.hint).toContain('[cluster.gpu_spec] memory_gib, bf16_tflops, bandwidth_tbs');
+    // a pool's unknown GPU names the pool's own table
+    const p = plan('extends = "tiny"\n[cluster.pools.judge]\nnodes = 1\ngpu = "rtx-pro-6000"\n');
+    expect(p.diagnostics.find((d) => d.code === 'RS1007')).toMatchObject({ line: 4, hint: expect.stringContaining('[cluster.pools.judge.gpu_spec]') });
   });
 });
 
@@ -96,8 +116,13 @@ describe('docs/catalogues.md', () => {
     });
     for (const r of results) expect(r.ok, r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')).toBe(true);
     const [gpu, model] = results;
-    if (gpu?.ok) expect(gpu.plan.cluster).toMatchObject({ gpus_per_node: 8, gpu: { id: 'rtx-6000-ada', memory_gib: 47.5 } });
+    if (gpu?.ok) expect(gpu.plan.cluster).toMatchObject({ gpus_per_node: 8, gpu: { id: 'rtx-6000-ada', memory_gib: 44.4 } });
     if (model?.ok) expect((model.plan.model.parameters ?? 0) / 1e9).toBeCloseTo(7.6, 1);
     expect(doc).toContain('7.6 B');
+  });
+
+  it('a contradictory inline shape is RS1103 at its line, as the doc says', () => {
+    const r = plan('extends = "tiny"\n[model]\nname = "x/y"\n[model.architecture]\nnum_hidden_layers = 2\nhidden_size = 64\nintermediate_size = 128\nnum_attention_heads = 4\nvocab_size = 1000\nnum_experts = 4\nnum_experts_per_tok = 8\nmoe_intermediate_size = 32\n');
+    expect(r.diagnostics.find((d) => d.code === 'RS1103')).toMatchObject({ path: 'model.architecture.num_experts_per_tok', line: 11 });
   });
 });

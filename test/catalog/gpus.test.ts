@@ -35,8 +35,9 @@ describe('GPU catalogue', () => {
   });
 
   it('torch-reported memory (GiB) is a little below the nominal capacity', () => {
-    // Nominal figures as marketed; torch reports slightly less (L40S: 48 GB less its ECC share, so more).
-    const nominal: Record<string, number> = { 'a100-80g': 80, h100: 80, h200: 141, b200: 180, a6000: 48, 'a100-40g': 40, 'h100-nvl': 94, h20: 96, gh200: 96, b300: 288, l40s: 46.8 };
+    // Nominal figures as marketed; torch reports slightly less. L40S: the 46,068 MiB nvidia-smi shows with ECC on;
+    // B300: its 288 GB are decimal (275,040 MiB in nvidia-smi), 268.2 GiB.
+    const nominal: Record<string, number> = { 'a100-80g': 80, h100: 80, h200: 141, b200: 180, a6000: 48, 'a100-40g': 40, 'h100-nvl': 94, h20: 96, gh200: 96, b300: 268.2, l40s: 45.0 };
     for (const g of GPUS) {
       const n = nominal[g.id];
       expect(n, g.id).toBeDefined();

@@ -89,7 +89,7 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     fp8: false,
     source:
       'NVIDIA A100 Tensor Core GPU datasheet (40GB SXM: BF16 312 TFLOPS dense / 624 sparse, 1,555 GB/s HBM2); ' +
-      'memory = the "39.59 GiB total capacity" CUDA reports for it (torch total_memory)',
+      'memory: the "39.59 GiB total capacity" of a CUDA out-of-memory message on this part (torch total_memory)',
   },
   {
     id: 'h100-nvl',
@@ -100,7 +100,7 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     fp8: true,
     source:
       'NVIDIA H100 NVL datasheet (per GPU: BF16 1,671 TFLOPS with sparsity = 835 dense, 3,938 GB/s, 94 GB HBM3); ' +
-      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+      'memory: the "total capacity of 93.00 GiB" of a CUDA out-of-memory message on an H100 NVL (torch total_memory)',
   },
   {
     id: 'h20',
@@ -111,40 +111,45 @@ export const GPUS: readonly GpuSpec[] = Object.freeze<GpuSpec[]>([
     fp8: true,
     source:
       'NVIDIA H20 product brief (BF16 148 TFLOPS dense, FP8 296, 96 GB HBM3 at 4.0 TB/s); ' +
-      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+      'memory: the ~95.1 GiB CUDA reports as visible on an H20 (torch total_memory), rounded down',
   },
   {
     id: 'gh200',
     name: 'NVIDIA GH200 Grace Hopper 96GB',
-    memoryGib: 95.0,
+    memoryGib: 94.88,
     bf16Tflops: 989,
     bandwidthTBs: 4.0,
     fp8: true,
     source:
       'NVIDIA GH200 Grace Hopper Superchip datasheet (Hopper GPU: BF16 1,979 TFLOPS with sparsity = 989 dense, 96 GB HBM3 at 4 TB/s; the 144 GB HBM3e variant: describe it inline with [cluster.gpu_spec]); ' +
-      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+      'memory: the "total capacity of 94.88 GiB" of a CUDA out-of-memory message on a GH200 whose nvidia-smi shows 97,871 MiB (torch total_memory)',
   },
   {
     id: 'l40s',
     name: 'NVIDIA L40S 48GB',
-    memoryGib: 44.5,
+    memoryGib: 44.4,
     bf16Tflops: 362,
     bandwidthTBs: 0.864,
     fp8: true,
     source:
       'NVIDIA L40S datasheet (BF16 tensor 733 TFLOPS with sparsity = 362 dense, 48 GB GDDR6 with ECC at 864 GB/s); ' +
-      'memory: 46,068 MiB with ECC on (44.99 GiB, as nvidia-smi reports) less the driver reserve, rounded down',
+      'memory: nvidia-smi shows 46,068 MiB with ECC on (44.99 GiB); torch reports 44.40 GiB on an L40 and 44.43 GiB on an RTX 6000 Ada, ' +
+      'the same AD102 board memory, so 44.4',
   },
+  // No torch report of a B300 was found: nvidia-smi's total less what CUDA keeps for itself, which the parts
+  // with both figures show to be 0.4-0.85 GiB (0.70 on B200). Marketing capacity is no guide here: "80GB"
+  // H100s show 81,559 MiB (binary-ish), "288GB" B300s 275,040 MiB (decimal).
   {
     id: 'b300',
     name: 'NVIDIA B300 (Blackwell Ultra) 288GB',
-    memoryGib: 285.0,
+    memoryGib: 267.8,
     bf16Tflops: 2250,
     bandwidthTBs: 8.0,
     fp8: true,
     source:
-      'NVIDIA HGX B300 datasheet (per GPU: 288 GB HBM3e at 8 TB/s; BF16 2.25 PF dense as B200 — Blackwell Ultra raises FP4, not BF16); ' +
-      'memory: the listed HBM × 0.99, rounded down — NVIDIA lists binary gigabytes and torch reports ~1 % less (80 GB A100: 79.15 GiB; 180 GB B200: 178.36 GiB); no torch report of this part was found',
+      'NVIDIA HGX B300 datasheet (per GPU: 288 GB HBM3e at 8 TB/s; BF16 36 PFLOPS sparse per 8 GPUs = 2.25 PF dense, as B200 — Blackwell Ultra raises FP4, not BF16); ' +
+      'memory: nvidia-smi shows 275,040 MiB on a "NVIDIA B300 SXM6 AC" (268.59 GiB: the 288 GB are decimal) less the 0.70 GiB CUDA keeps on a B200 ' +
+      '(183,359 MiB = 179.06 GiB in nvidia-smi, 178.36 GiB in torch), rounded down',
   },
 ]);
 
