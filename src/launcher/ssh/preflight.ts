@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { HOST_CAPACITY_FUNCTIONS } from '../../runtime/host-capacity.js';
 import { pathPrefix, shQuote } from '../../runtime/shell.js';
 import type { Launchable } from '../prepare.js';
+import { findGpu } from '../../compiler/catalog/gpus.js';
 import { onAll, type SshPool } from './transport.js';
 
 export interface PreflightRow {
@@ -120,9 +121,8 @@ export async function preflight({ planned, runDir, hosts, pool }: PreflightOptio
         else {
           const [count, name] = g.detail.split('|');
           const n = Number(count);
-          const want = p.gpu.split('-')[0]!.toUpperCase();
           if (n < p.gpus_per_node) push('gpus', 'FAIL', `${n} GPUs, the plan needs ${p.gpus_per_node} (${p.gpu})`);
-          else if (!name?.toUpperCase().includes(want)) push('gpus', 'FAIL', `GPU type "${name}", the spec says ${p.gpu}`);
+          else if (findGpu(p.gpu) && !gpuNameMatches(p.gpu, name ?? '')) push('gpus', 'FAIL', `GPU type "${name}", the spec says ${p.gpu}`);
           else push('gpus', n === p.gpus_per_node ? 'ok' : 'warn', `${n} × ${name}${n === p.gpus_per_node ? '' : ` (the plan uses ${p.gpus_per_node})`}`);
         }
       }
@@ -190,6 +190,19 @@ function capacityVerdict(
   const said = `${say.measured}, the spec says ${declaredGib}`;
   if (measuredGib >= declaredGib * 0.9) return ['ok', `${said}${needs}`];
   return ['warn', need !== undefined ? `${said}; enough for the estimated ${need} GiB` : `${said}: set ${say.fix} to what the nodes have`];
+}
+
+/**
+ * Whether nvidia-smi's name is the catalogue's GPU: every part of the id is a word of the name ("h100-nvl":
+ * H100 and NVL; "a100-80g": A100 and 80GB), so an h20 is not an H200 nor an H100 NVL an H100 SXM. A GPU
+ * the spec describes inline has a name of the user's choosing: only its count is checked.
+ */
+export function gpuNameMatches(id: string, name: string): boolean {
+  const words = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  return id
+    .toUpperCase()
+    .split('-')
+    .every((part) => words.some((w) => w === part || (/^\d+G$/.test(part) && w === `${part}B`)));
 }
 
 /** One table: every row for a small cluster; failures (and a count of clean nodes) for a large one. */
