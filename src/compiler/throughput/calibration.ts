@@ -357,3 +357,36 @@ export function leaveOneOut(rows: ThroughputCalibrationRow[], start: TrainerCons
 export function featureStepS(row: ThroughputCalibrationRow, c: TrainerConstants = TRAINER_CONSTANTS): number {
   return stepFromFeatures(rowFeatures(row), toVector(c));
 }
+
+/** The markdown table docs/throughput-model.md carries: every measured run, fitted or not, with its leave-one-out error. */
+export function calibrationTable(points: CalibrationPoint[], loo: LeaveOneOutPoint[]): string {
+  const pct = (x: number) => {
+    const v = Math.round(x * 1000) / 10;
+    return v === 0 ? '0.0 %' : `${v > 0 ? '+' : ''}${v.toFixed(1)} %`;
+  };
+  const perGpu = (p: CalibrationPoint, x: number) => Math.round(x / p.row.num_gpus).toLocaleString('en-US');
+  const byLabel = new Map(loo.map((l) => [l.label, l.error]));
+  const lines = [
+    '| run | fitted? | measured tok/s/GPU (step time) | predicted | error | leave-one-out | logged tok/s/GPU | predicted (+ broadcast) | error | MFU (model convention) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const p of points) {
+    const l = byLabel.get(p.label);
+    lines.push(
+      `| ${p.label} | ${p.fitted ? 'fitted' : 'not fitted'} | ${perGpu(p, p.measuredTrainerTokensPerS)} | ${perGpu(p, p.prediction.trainerTokensPerS)} | ${pct(p.trainerError)} | ${l === undefined ? '—' : pct(l)} | ${perGpu(p, p.measuredLoggedTokensPerS)} | ${perGpu(p, p.prediction.loggedTokensPerS)} | ${pct(p.loggedError)} | ${(p.measuredMfu * 100).toFixed(1)} % |`,
+    );
+  }
+  const s = (xs: number[]) => errorSummary(xs);
+  const all = s(points.map((p) => p.trainerError));
+  const fit = s(points.filter((p) => p.fitted).map((p) => p.trainerError));
+  const logged = s(points.map((p) => p.loggedError));
+  const lo = s(loo.map((l) => l.error));
+  lines.push('');
+  lines.push(
+    `${all.n} runs: trainer tokens/s median |error| ${(all.median * 100).toFixed(1)} %, max ${(all.max * 100).toFixed(0)} % (the B200 runs); ` +
+      `the ${fit.n} fitted runs: median ${(fit.median * 100).toFixed(1)} %, max ${(fit.max * 100).toFixed(1)} %; ` +
+      `leave-one-out: median ${(lo.median * 100).toFixed(1)} %, max ${(lo.max * 100).toFixed(1)} %; ` +
+      `logged throughput (with the filesystem broadcast): median ${(logged.median * 100).toFixed(1)} %`,
+  );
+  return lines.join('\n');
+}

@@ -51,7 +51,7 @@ export function throughputOf(input: ThroughputInput): Throughput {
     inferenceGpus,
     inferenceGpusPerNode: inf?.gpusPerNode ?? 1,
     replicas: inf?.replicas ?? 0,
-    colocated: inf ? t.gpus + inferenceGpus <= Math.max(t.gpusPerNode, inf.gpusPerNode) : false,
+    colocated: input.weights.sameNode ?? (inf ? t.gpus + inferenceGpus <= Math.min(t.gpusPerNode, inf.gpusPerNode) : false),
     inferenceBandwidthTBs: inf?.gpu.bandwidthTBs ?? t.gpu.bandwidthTBs,
     links,
     ...(input.weights.filesystemGBps ? { filesystemBytesPerS: input.weights.filesystemGBps * GB } : {}),

@@ -12,7 +12,7 @@
  *   Filesystem (src/prime_rl/transports/weights/filesystem.py:63-66): the trainer gathers and writes the bf16
  *   checkpoint (S / B_fs, fitted on the calibration runs' logged gap, reference D9); inference keeps generating
  *   while it is written and pauses only to read it back (S / B_fs per engine). With LoRA only the adapter
- *   moves and the engines load it without a pause (client.py:295-296).
+ *   moves and the engines load it without a pause (client.py:294-295).
  */
 import type { ModelArchitecture } from '../catalog/models.js';
 import {

@@ -82,6 +82,8 @@ export interface WeightsThroughputInput {
   fp8Transfer?: boolean;
   /** Override the filesystem write/read bandwidth (GB/s, 10^9 B/s). */
   filesystemGBps?: number;
+  /** Trainer and inference split one node (the broadcast stays on NVLink); default: when all their GPUs fit one node. */
+  sameNode?: boolean;
 }
 
 /** Per-GPU collective bandwidths (GB/s = 10^9 B/s); defaults by GPU (hardware.ts). */
