@@ -126,3 +126,18 @@ describe("the loop: Little's law, staleness, the binding side", () => {
     expect(glm.layers).toBe(46);
   });
 });
+
+describe('edge cases', () => {
+  it('rollouts that are all prompt still take a decode step each; every term has a unit', () => {
+    const t = throughputOf(withRollouts({ meanPromptTokens: 4000, meanRolloutTokens: 4000 }));
+    expect(Number.isFinite(t.step_time_s)).toBe(true);
+    for (const group of Object.values(t.terms)) for (const term of Object.values(group)) expect(term.unit.length).toBeGreaterThan(0);
+  });
+
+  it('a KV pool too small for one sequence still gives a finite, inference-bound step', () => {
+    const input = small();
+    const t = throughputOf({ ...input, inference: { ...input.inference!, kvTokensPerReplica: 1000 } });
+    expect(Number.isFinite(t.step_time_s)).toBe(true);
+    expect(t.bottleneck).toBe('inference');
+  });
+});

@@ -119,7 +119,8 @@ export function throughputOf(input: ThroughputInput): Throughput {
   const context = meanDecodeContext(lengths);
   const cap = batchCap(rep, context);
   const work: EpisodeWork = {
-    outputTokens: lengths.output,
+    // at least the first token is decoded
+    outputTokens: Math.max(1, lengths.output),
     prefillTokens: lengths.prompt / Math.max(1, r.groupSize),
     promptTokens: lengths.prompt,
     context,
