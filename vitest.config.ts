@@ -7,5 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // test/install packs and installs the tarball (slow, and packing rebuilds dist/ under the other tests): integration config
     exclude: ['test/integration/**', 'test/install/**', 'node_modules/**'],
+    // Many tests run the CLI or bash; on a loaded 2-core machine one can pass vitest's 5 s default without
+    // anything being wrong. The limit is there to end a hang, not to time anything (benchmarks print figures).
+    testTimeout: 30_000,
   },
 });

@@ -80,7 +80,9 @@ describe('remote scripts', () => {
       mine.kill('SIGKILL');
       other.kill('SIGKILL');
     }
-  });
+    // The sweep reads every process's environment: on a loaded 2-core machine (test files run in parallel)
+    // two sweeps took over vitest's default 5 s in CI. A correctness test, not a timing one.
+  }, 60_000);
 
   it('preflight: host memory is the cgroup limit of the session when it is below MemTotal (a container, a slice)', () => {
     // A real memory cgroup with a 2 GiB limit (root; v1's memory controller as on this machine, or v2).
