@@ -23,25 +23,14 @@ import { causalAttentionFlopsPerToken, matmulParams } from './shapes.js';
 import { trainerStep, type TrainerStep } from './trainer.js';
 import { weightTransfer } from './transfer.js';
 import type { AttentionImpl, TrainerThroughputInput } from './types.js';
+import type { CalibrationRun } from '../memory/calibration.js';
 
-export interface ThroughputCalibrationRow {
-  model: string;
-  num_gpus: number;
-  device: string;
-  type: 'rl' | 'sft';
-  lora_rank: number | null;
-  finetune: string;
-  seq_len: number;
-  ac: 'Recompute' | 'Offload';
+/** A row of the calibration file (src/compiler/memory/calibration.ts reads the same rows for memory). */
+export interface ThroughputCalibrationRow extends CalibrationRun {
   attention: string;
-  cp: number;
-  ep: number;
-  micro_batches: number;
-  success: boolean;
   mfu_pct: number | null;
   throughput_tok_s: number | null;
   step_time_s: number | null;
-  trainer_defaults_era: string;
 }
 
 /** Successful runs with a measured throughput and step time. */
