@@ -4,7 +4,7 @@
  *  - stop_rank: rlstack's ordered teardown, 0 first. The trainer goes first (it may be writing a
  *    checkpoint, which the stop waits for), then the orchestrator that feeds it, the env servers, the
  *    router, and the engines last, so nothing that is still running loses the service it calls. (prime-rl's
- *    own launcher terminates its processes in start order: entrypoints/rl.py:185-187, utils/process.py.)
+ *    own launcher terminates its processes in start order: entrypoints/rl.py:184-188, utils/process.py.)
  *  - waits_for_checkpoint: a stop waits while its checkpoint folder has no `.metadata` yet (DCP writes it
  *    last: trainer/ckpt.py), up to the checkpoint grace.
  *  - resume_flag: how a resume passes the step (`--resume.step N`, trainer and orchestrator alike).
@@ -12,7 +12,7 @@
  *    prime-rl mkdirs it first: templates/_launch_rank.sh.j2:22-23).
  *  - sandbox_label: its Docker boxes carry the run's label (env servers, when the fleet is Docker).
  *  - finishes_run: exit 0 is its work done, not a failure; the run completes when every such process has
- *    (prime-rl waits for the orchestrator and the trainer alike: entrypoints/rl.py:378).
+ *    (prime-rl waits for the orchestrator and the trainer alike: entrypoints/rl.py:378; docs/prime-rl-mapping.md "Teardown").
  */
 import type { Role } from '../../compiler/plan/types.js';
 
