@@ -10,6 +10,9 @@ import { estimateMemory } from './memory/report.js';
 import { assemblePlan } from './plan/plan.js';
 import type { LaunchPlan } from './plan/types.js';
 import { resolveSpec, type ResolvedSpec } from './resolve.js';
+import { throughputOf } from './throughput/index.js';
+import { throughputInputFromPlan } from './throughput/from-plan.js';
+import { throughputSummary } from './throughput/summary.js';
 
 export interface PlanOptions {
   /** `--unset KEY`: inherited keys removed before the `--set`s apply. */
@@ -26,10 +29,17 @@ export type PlanResult =
 export function planSpec(specPath: string, options: PlanOptions = {}): PlanResult {
   const result = resolveSpec(specPath, options);
   if (!result.ok) return { ok: false, diagnostics: sortDiagnostics(result.diagnostics), sources: result.sources };
-  const { resolved } = result;
+  return planResolved(result.resolved, result.diagnostics);
+}
+
+/**
+ * check → place → memory → throughput for a spec already resolved (in memory: `plan --auto` plans its
+ * candidates here without reading files again). `loadDiagnostics` are the resolve phase's warnings.
+ */
+export function planResolved(resolved: ResolvedSpec, loadDiagnostics: readonly Diagnostic[] = []): PlanResult {
   const derived = derive(resolved.spec);
   const related = (list: Diagnostic[]) => relateToUserFile(list, resolved.provenance, resolved.file);
-  const diagnostics = sortDiagnostics(related([...result.diagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]));
+  const diagnostics = sortDiagnostics(related([...loadDiagnostics, ...checkSpec({ spec: resolved.spec, provenance: resolved.provenance, derived })]));
   if (hasErrors(diagnostics)) return { ok: false, diagnostics, sources: resolved.sources, resolved };
   const plan = assemblePlan(resolved, derived, diagnostics);
   const planProblems = checkPlan({ spec: resolved.spec, provenance: resolved.provenance, derived }, plan);
@@ -38,6 +48,8 @@ export function planSpec(specPath: string, options: PlanOptions = {}): PlanResul
   diagnostics.push(...related(planProblems));
   const memory = estimateMemory({ spec: resolved.spec, derived, provenance: resolved.provenance }, plan);
   if (memory.report) plan.memory = memory.report;
+  const throughputInput = throughputInputFromPlan(resolved.spec, derived);
+  if (throughputInput) plan.throughput = throughputSummary(throughputOf(throughputInput));
   const all = sortDiagnostics([...diagnostics, ...related(memory.diagnostics)]);
   plan.diagnostics = all;
   if (hasErrors(all)) return { ok: false, diagnostics: all, sources: resolved.sources, resolved, plan };

@@ -98,5 +98,7 @@ export interface LaunchPlan {
   launch: LaunchSettings;
   /** Absent when the model's shape or the GPU type is unknown (the rules already said so). */
   memory?: import('../memory/report.js').MemoryReport;
+  /** The throughput model's step (docs/throughput-model.md); absent when the model's shape or a GPU type is unknown. */
+  throughput?: import('../throughput/summary.js').ThroughputSummary;
   diagnostics: import('../diagnostics/diagnostic.js').Diagnostic[];
 }
