@@ -5,6 +5,7 @@
 import type { Style } from '../compiler/diagnostics/render.js';
 import { numberRanges } from '../compiler/plan/hostlist.js';
 import type { LaunchPlan, PlanNode } from '../compiler/plan/types.js';
+import { throughputLines } from './render-throughput.js';
 
 const GPU_MARK: Record<string, string> = { inference: 'I', trainer: 'T' };
 
@@ -28,6 +29,8 @@ export function renderPlan(plan: LaunchPlan, specFile: string, style: Style): st
     out.push(style.bold('memory') + style.dim(' (estimates; docs/memory-model.md)'));
     for (const line of memoryLines(plan, style)) out.push(`  ${line}`);
   }
+  out.push('');
+  for (const line of throughputLines(plan, style)) out.push(line);
   out.push('');
   out.push(style.bold('node map') + style.dim('  (GPUs: I inference, T trainer, . idle)'));
   for (const line of nodeMap(plan)) out.push(`  ${line}`);
