@@ -302,6 +302,9 @@ const orchestratorRules: Case[] = [
   { name: 'RS1402 max_inflight below group', spec: tiny({ orchestrator: 'max_inflight = 4 #<' }), code: 'RS1402', severity: 'error', hint: '≥ 8' },
   { name: 'RS1403 max_tokens beyond max_model_len', spec: tiny({ inference: 'max_model_len = 1024', orchestrator: 'max_tokens = 2000 #<' }), code: 'RS1403', severity: 'error', hint: '≤ 1024' },
   { name: 'RS1406 max_tokens beyond seq_len is a warning', spec: tiny({ inference: 'max_model_len = 4096', orchestrator: 'max_tokens = 3000 #<' }), code: 'RS1406', severity: 'warning' },
+  { name: 'RS1407 mean prompt at the default mean rollout (max_tokens / 2)', spec: tiny({ orchestrator: 'max_tokens = 1024\nmean_prompt_tokens = 512 #<' }), code: 'RS1407', severity: 'error', path: 'orchestrator.mean_prompt_tokens', hint: 'mean_prompt_tokens ≤ 511, or set orchestrator.mean_rollout_tokens' },
+  { name: 'RS1407 mean prompt above mean_rollout_tokens', spec: tiny({ orchestrator: 'mean_rollout_tokens = 700\nmean_prompt_tokens = 800 #<' }), code: 'RS1407', severity: 'error', message: 'not below orchestrator.mean_rollout_tokens = 700', hint: 'mean_prompt_tokens ≤ 699, or raise orchestrator.mean_rollout_tokens' },
+  { name: 'RS1407 mean prompt at max_tokens (a mean rollout above max_tokens)', spec: tiny({ orchestrator: 'max_tokens = 1024\nmean_rollout_tokens = 2000\nmean_prompt_tokens = 1024 #<' }), code: 'RS1407', severity: 'error', message: 'not below orchestrator.max_tokens = 1024', hint: 'mean_prompt_tokens ≤ 1023, or raise orchestrator.max_tokens' },
   { name: 'RS1404 orchestrator on inference without inference', spec: multi({ model: 'Qwen/Qwen3-0.6B', inferenceNodes: 0, nodes: 1, tail: '[orchestrator]\nplacement = "inference" #<' }), code: 'RS1404', severity: 'error' },
 ];
 

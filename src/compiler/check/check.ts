@@ -40,6 +40,7 @@ export const RULES: readonly Rule[] = [
   inference.fp8WeightsPossible,
   orchestrator.batchMatchesGroups,
   orchestrator.tokensWithinContext,
+  orchestrator.promptWithinRollout,
   orchestrator.orchestratorHasANode,
   orchestrator.weightBroadcastPossible,
   environments.environmentNamesUnique,

@@ -84,6 +84,7 @@ export const CODES = {
   RS1403: { severity: 'error', title: 'max_tokens exceeds max_model_len' },
   RS1404: { severity: 'error', title: 'orchestrator placement has no node' },
   RS1406: { severity: 'warning', title: 'max_tokens exceeds the trainer sequence length' },
+  RS1407: { severity: 'error', title: 'mean prompt not below the mean rollout' },
 
   RS1501: { severity: 'error', title: 'LoRA needs filesystem weight broadcast' },
   RS1502: { severity: 'error', title: 'NCCL weight broadcast needs an inference pool' },

@@ -280,6 +280,7 @@ export const SpecSchema = Type.Object(
         max_off_policy_steps: Int(0, 'staleness bound in steps', { default: 8 }),
         max_tokens: Type.Optional(Int(1, 'tokens per rollout; default: inference.max_model_len')),
         mean_rollout_tokens: Type.Optional(Int(1, 'expected tokens of a rollout (prompt + completion), for sizing the KV cache; default: max_tokens / 2')),
+        mean_prompt_tokens: Type.Optional(Int(1, 'expected prompt tokens of a rollout (part of mean_rollout_tokens), for the throughput model\'s prefill and decode context; not sent to prime-rl; default: min(1024, mean_rollout_tokens / 4)')),
         temperature: Type.Number({ minimum: 0, default: 1.0, description: 'sampling temperature' }),
         env: EnvTable('the orchestrator'),
         extra: ExtraTable('orchestrator'),

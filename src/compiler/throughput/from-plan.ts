@@ -3,8 +3,9 @@
  * and the memory report use (parallelism as prime-rl resolves it, the inference layout, vLLM's KV tokens per
  * replica from the memory model). Nothing here changes the spec, the plan or their types.
  *
- * Inputs the spec has no key for yet (issue 14 proposes them) take a default here:
+ * `orchestrator.mean_prompt_tokens` when set (rule RS1407 holds it below the mean rollout); otherwise
  *   mean prompt tokens   min(1024, mean rollout tokens / 4)  (reference §6.8 assumes 1k)
+ * Inputs the spec has no key for take a default here:
  *   environment time     mean of `episode_seconds` over the train environments, by weight, counting the
  *                        environments that run tools (runtime "sandbox", a harness, or max_turns > 1); a
  *                        single-turn environment's episode is its generation, which the model predicts
@@ -17,6 +18,16 @@ import type { Spec } from '../spec/schema.js';
 import type { ThroughputInput } from './types.js';
 
 export const DEFAULT_MEAN_PROMPT_TOKENS = 1024;
+
+/** The mean rollout (prompt + completion) the memory model also sizes the KV cache with: the key, or max_tokens / 2. */
+export function meanRolloutTokensOf(spec: Spec, derived: Pick<Derived, 'maxTokens'>): number {
+  return spec.orchestrator.mean_rollout_tokens ?? Math.ceil(derived.maxTokens / 2);
+}
+
+/** `orchestrator.mean_prompt_tokens`, or a quarter of the mean rollout up to 1k (reference §6.8 assumes 1k prompts). */
+export function meanPromptTokensOf(spec: Spec, meanRolloutTokens: number): number {
+  return spec.orchestrator.mean_prompt_tokens ?? Math.min(DEFAULT_MEAN_PROMPT_TOKENS, Math.floor(meanRolloutTokens / 4));
+}
 
 /** Whether an environment spends episode time outside the GPUs (tools, sandboxes, multi-turn harnesses). */
 export function usesTools(env: Spec['environments'][number]): boolean {
@@ -44,7 +55,7 @@ export function throughputInputFromPlan(spec: Spec, derived: Derived = derive(sp
   if (!arch || !trainerPool?.gpu || derived.trainer.gpus === 0) return undefined;
   const p = derived.trainerParallelism;
   const t = spec.trainer;
-  const meanRolloutTokens = spec.orchestrator.mean_rollout_tokens ?? Math.ceil(derived.maxTokens / 2);
+  const meanRolloutTokens = meanRolloutTokensOf(spec, derived);
 
   let inference: ThroughputInput['inference'] = null;
   const inferencePool = derived.pools.get(derived.inference.pool);
@@ -91,7 +102,7 @@ export function throughputInputFromPlan(spec: Spec, derived: Derived = derive(sp
       batchSize: spec.orchestrator.batch_size,
       groupSize: spec.orchestrator.group_size,
       maxInflight: spec.orchestrator.max_inflight,
-      meanPromptTokens: Math.min(DEFAULT_MEAN_PROMPT_TOKENS, Math.floor(meanRolloutTokens / 4)),
+      meanPromptTokens: meanPromptTokensOf(spec, meanRolloutTokens),
       meanRolloutTokens,
       maxTokens: derived.maxTokens,
       envSeconds,

@@ -1,5 +1,6 @@
 /** Orchestrator and weight transfer: prime-rl's O1, W1–W2 and X1 rules that the spec can reach. */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { meanRolloutTokensOf } from '../../throughput/from-plan.js';
 import { report, type Rule } from '../context.js';
 
 export const batchMatchesGroups: Rule = (ctx) => {
@@ -46,6 +47,31 @@ export const tokensWithinContext: Rule = (ctx) => {
     );
   }
   return out;
+};
+
+/**
+ * The prompt is part of the rollout (mean_rollout_tokens counts prompt + completion, max_tokens caps both):
+ * a mean prompt at or above either leaves the throughput model no completion to decode.
+ */
+export const promptWithinRollout: Rule = (ctx) => {
+  const o = ctx.spec.orchestrator;
+  const prompt = o.mean_prompt_tokens;
+  if (prompt === undefined) return [];
+  const mean = meanRolloutTokensOf(ctx.spec, ctx.derived);
+  const { maxTokens } = ctx.derived;
+  const [bound, what, raise] =
+    maxTokens < mean
+      ? [maxTokens, `orchestrator.max_tokens = ${maxTokens}`, 'orchestrator.max_tokens']
+      : o.mean_rollout_tokens !== undefined
+        ? [mean, `orchestrator.mean_rollout_tokens = ${mean}`, 'orchestrator.mean_rollout_tokens']
+        : [mean, `the mean rollout of ${mean} tokens (max_tokens / 2, the default of orchestrator.mean_rollout_tokens)`, 'orchestrator.mean_rollout_tokens'];
+  if (prompt < bound) return [];
+  return [
+    report(ctx, 'RS1407', 'orchestrator.mean_prompt_tokens', {
+      message: `orchestrator.mean_prompt_tokens = ${prompt} is not below ${what}: the prompt is part of the rollout, so no completion would be left`,
+      hint: `mean_prompt_tokens ≤ ${bound - 1}, or ${o.mean_rollout_tokens === undefined && raise === 'orchestrator.mean_rollout_tokens' ? 'set' : 'raise'} ${raise}`,
+    }),
+  ];
 };
 
 export const orchestratorHasANode: Rule = (ctx) => {
