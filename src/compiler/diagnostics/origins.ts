@@ -10,7 +10,8 @@ export function relateToUserFile(diagnostics: readonly Diagnostic[], provenance:
   return diagnostics.map((d) => {
     if (d.severity === 'info' || d.path === undefined || d.related) return d;
     const origin = provenance.get(d.path);
-    if (!origin || origin.source === 'set') return d;
+    // A --set or a plan --auto override is not in any file: there is no file to point at instead.
+    if (!origin || origin.source === 'set' || origin.source === 'auto') return d;
     if (origin.source === 'default') {
       return { ...d, related: [{ message: `${d.path} is rlstack's default, written nowhere: set it in ${userFile}`, file: userFile }] };
     }

@@ -1,10 +1,15 @@
-/** Where every resolved value came from: a file (user spec or preset), a `--set`, a default or the plan. */
+/**
+ * Where every resolved value came from: a file (user spec or preset), a `--set`, a default, the plan, or
+ * `plan --auto` (a candidate's override: no position of its own, so a diagnostic points at the nearest
+ * written ancestor).
+ */
 import type { SourcePosition } from '../diagnostics/diagnostic.js';
 
 export type Origin =
   | { source: 'file'; file: string; preset?: string; key: SourcePosition; value: SourcePosition }
   | { source: 'set'; argument: string; value: SourcePosition }
-  | { source: 'default' };
+  | { source: 'default' }
+  | { source: 'auto' };
 
 export type Provenance = Map<string, Origin>;
 
@@ -24,7 +29,7 @@ export function positionOf(provenance: Provenance, path: string, which: 'key' | 
   let current: string | undefined = path;
   while (current !== undefined) {
     const origin = provenance.get(current);
-    if (origin && origin.source !== 'default') {
+    if (origin && origin.source !== 'default' && origin.source !== 'auto') {
       if (origin.source === 'set') return origin.value;
       return which === 'key' || current !== path ? origin.key : origin.value;
     }
@@ -45,6 +50,8 @@ export function describeOrigin(origin: Origin | undefined): string {
       return 'default';
     case 'set':
       return origin.argument;
+    case 'auto':
+      return 'plan --auto';
     case 'file':
       return `${origin.preset ? `preset ${origin.preset} (${origin.file})` : origin.file}:${origin.value.line}:${origin.value.column}`;
   }

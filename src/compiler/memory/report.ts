@@ -96,7 +96,7 @@ export function trainerInput(spec: Spec, derived: Derived): TrainerMemoryInput |
 }
 
 /** What the trainer needs beyond max_memory_reserved(): context, NCCL, and rank 0's copy of a layer for the weight broadcast. */
-function fitGib(spec: Spec, derived: Derived, estimate: TrainerMemoryEstimate): number {
+export function fitGib(spec: Spec, derived: Derived, estimate: TrainerMemoryEstimate): number {
   const peers = derived.trainerParallelism.world > 1 ? NCCL_BUFFERS_GIB : 0;
   const broadcast = derived.weightBroadcast === 'nccl' ? estimate.breakdownGib.gathered / 5 + (spec.inference.weights_dtype === 'fp8' ? estimate.breakdownGib.gathered / 10 : 0) : 0;
   return estimate.peakGib + CUDA_CONTEXT_GIB + peers + broadcast;
