@@ -5,34 +5,10 @@
 import type { Style } from '../compiler/diagnostics/render.js';
 import type { LaunchPlan } from '../compiler/plan/types.js';
 import { accuracyText } from '../compiler/throughput/accuracy.js';
-import type { ThroughputSummary } from '../compiler/throughput/summary.js';
-import { stepTimeline, type StepTimeline } from '../compiler/throughput/timeline.js';
+import { bottleneckText, rateText, secondsText } from '../compiler/throughput/describe.js';
+import { stepTimeline } from '../compiler/throughput/timeline.js';
 
 const BAR_WIDTH = 20;
-
-/** Seconds as the docs' presets table prints them: whole above 100 s, one decimal above 1 s. */
-export function secondsText(s: number): string {
-  return `${s >= 100 ? s.toFixed(0) : s >= 1 ? s.toFixed(1) : s.toFixed(2)} s`;
-}
-
-export function rateText(t: ThroughputSummary): string {
-  const samples = t.samples_per_s >= 100 ? t.samples_per_s.toFixed(0) : t.samples_per_s.toFixed(2);
-  return `${samples} samples/s · ${Math.round(t.tokens_per_s).toLocaleString('en-US')} tokens/s`;
-}
-
-/** What binds the step, in words, with what the other side does meanwhile. */
-export function bottleneckText(t: ThroughputSummary, line: StepTimeline = stepTimeline(t)): string {
-  if (line.mode === 'trainer-only') return `bottleneck ${t.bottleneck === 'weight_transfer' ? 'weight transfer: writing the weights takes longer than training' : 'trainer'} (trainer-only run)`;
-  const waits = line.mode === 'synchronous' ? '' : t.bottleneck === 'trainer' || (t.bottleneck === 'weight_transfer' && line.trainerWaitS === 0) ? `; the inference pool waits ${secondsText(line.inferenceWaitS)} a step` : `; the trainer waits ${secondsText(line.trainerWaitS)} a step`;
-  const why: Record<ThroughputSummary['bottleneck'], string> = {
-    inference: 'generation outlasts training',
-    environment: 'rollouts wait on tool-running environments (episode_seconds), not on GPUs',
-    trainer: 'training outlasts generation',
-    weight_transfer: 'the transfer outlasts the work it interrupts',
-  };
-  const prefix = line.mode === 'synchronous' ? 'synchronous (max_off_policy_steps = 0): generate, train, transfer in turn; ' : '';
-  return `${prefix}bottleneck ${t.bottleneck.replace('_', ' ')}: ${why[t.bottleneck]}${waits}`;
-}
 
 function bar(share: number): string {
   const filled = Math.min(BAR_WIDTH, Math.max(0, Math.round(share * BAR_WIDTH)));

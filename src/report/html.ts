@@ -14,6 +14,9 @@ import { UNKNOWN_CAPACITY } from '../compiler/memory/report.js';
 import { numberRanges } from '../compiler/plan/hostlist.js';
 import type { LaunchPlan, PlanNode, PlanProcess } from '../compiler/plan/types.js';
 import { isPlainTable, joinPath, type KeyPart } from '../compiler/spec/key-path.js';
+import { accuracyText } from '../compiler/throughput/accuracy.js';
+import { bottleneckText, rateText, secondsText } from '../compiler/throughput/describe.js';
+import { stepTimeline, type Phase, type PhaseKind } from '../compiler/throughput/timeline.js';
 
 /** One resolved spec value and where it came from (as `rlstack explain` says it). */
 export interface ResolvedRow {
@@ -349,6 +352,61 @@ function memorySection(plan: LaunchPlan): string {
   return out.join('');
 }
 
+const PHASE_TEXT: Record<PhaseKind, string> = { generate: 'generating rollouts', train: 'training', transfer: 'sending the weights', paused: 'paused for the weights', wait: 'waiting for the other side' };
+
+/** Round numbers of seconds for the time axis: about four ticks across the step. */
+function ticks(step: number): number[] {
+  const raw = step / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const unit = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((u) => u >= raw) ?? 10 * magnitude;
+  const out: number[] = [];
+  for (let x = 0; x <= step * (1 + 1e-9); x += unit) out.push(Math.round(x * 1e6) / 1e6);
+  return out;
+}
+
+function lane(id: string, title: string, figure: string, phases: Phase[], step: number): string {
+  const at = (x: number) => ((x / step) * 100).toFixed(3);
+  const parts = phases
+    .map((p) => `<span class="ph ${p.kind}" data-kind=${p.kind} data-start="${p.startS}" data-end="${p.endS}" style="left:${at(p.startS)}%;width:${at(p.endS - p.startS)}%" title="${esc(`${PHASE_TEXT[p.kind]}: ${secondsText(p.endS - p.startS)} (${secondsText(p.startS)} – ${secondsText(p.endS)})`)}"></span>`)
+    .join('');
+  return `<div class=lane id=lane-${id}><div class=lh><b>${esc(title)}</b><span class=fig>${esc(figure)}</span></div><div class=track>${parts}</div></div>`;
+}
+
+/**
+ * One RL step as a timeline (timeline.ts lays it out from plan.throughput): the inference pool, the trainer
+ * and the weight transfer on one time axis, so which side waits, and how long, is seen at a glance.
+ */
+function throughputSection(plan: LaunchPlan): string {
+  const t = plan.throughput;
+  if (!t) return `<p class=none>No throughput estimate: ${plan.memory ? 'the inference pool has no KV-cache estimate to size its batch' : "the model's shape or a GPU type is unknown, as for the memory report (see the diagnostics)"}.</p>`;
+  if (![t.step_time_s, t.generation_s, t.trainer_s, t.weight_transfer_s].every(Number.isFinite) || t.step_time_s <= 0) return '<p class=none>No throughput estimate: the inference pool completes no rollout (no decode capacity for the rollouts in flight).</p>';
+  const line = stepTimeline(t);
+  const step = t.step_time_s;
+  const pctText = (x: number) => `${Math.round(x * 100)} %`;
+  const lanes: string[] = [];
+  if (line.mode !== 'trainer-only') lanes.push(lane('inference', 'inference (generation)', `${secondsText(t.generation_s)} · busy ${pctText(t.inference_busy)}`, line.inference, step));
+  lanes.push(lane('trainer', 'trainer', `${secondsText(t.trainer_s)} · busy ${pctText(t.trainer_busy)}`, line.trainer, step));
+  const transfer = line.trainer.filter((p) => p.kind === 'transfer');
+  lanes.push(lane('transfer', 'weight transfer', `${secondsText(t.weight_transfer_s)} · ${plan.weights.broadcast === 'nccl' ? 'NCCL broadcast: trainer blocked, engines paused' : 'filesystem: trainer writes, engines load'}`, transfer, step));
+  const axis = ticks(step)
+    .map((x) => `<i${x > step * 0.95 ? ' class=e' : ''} style="left:${((x / step) * 100).toFixed(3)}%">${Number(x.toPrecision(6))} s</i>`)
+    .join('');
+  const kinds: PhaseKind[] = ['generate', 'train', 'transfer', 'paused', 'wait'];
+  const used = new Set([...line.inference, ...line.trainer].map((p) => p.kind));
+  const key = kinds
+    .filter((k) => used.has(k))
+    .map((k) => `<span><s class="ph ${k}"></s>${esc(PHASE_TEXT[k])}</span>`)
+    .join('');
+  const sure = accuracyText();
+  return (
+    `<div class=tp id=timeline data-step="${step}" data-bottleneck="${esc(t.bottleneck)}" data-mode=${line.mode}>` +
+    `<div class=mh><b>step ${esc(secondsText(step))}</b><span class=fig id=bottleneck>${esc(bottleneckText(t, line))}</span></div>` +
+    `${lanes.join('')}<div class=axis>${axis}</div><div class="sl key">${key}</div>` +
+    `<p class=rate id=rate>${esc(rateText(t))}</p>` +
+    `<div class=note>How sure: ${esc(sure.trainer)}; ${esc(sure.inference)}. Inference busy is the share of the step the pool would need at its full batch; trainer busy is training ÷ step.</div></div>`
+  );
+}
+
 function diagnosticsSection(plan: LaunchPlan): string {
   if (!plan.diagnostics.length) return '<p class=none>No diagnostics.</p>';
   const rows = plan.diagnostics.map((d) => {
@@ -417,6 +475,10 @@ s{display:inline-block;width:9px;height:9px;border-radius:50%;text-decoration:no
 .bar{position:relative;display:flex;height:18px;background:#eef0f3;border-radius:3px;overflow:hidden;margin:3px 0}.bar span{height:100%}.bar .cap{position:absolute;top:0;bottom:0;width:2px;background:#000}
 .mem.over .pc{color:#c62828;font-weight:600}.mem.unknown .pc{color:var(--mut)}.mem.tight .pc{color:#b26a00;font-weight:600}.sl{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:12px;color:var(--mut)}.sl s{border-radius:2px;margin-right:4px}.note{font-size:12px;color:var(--mut)}
 .fleet{font-size:12.5px;margin:-6px 0 14px}.num{text-align:right;font-variant-numeric:tabular-nums}tr.over td{color:#c62828}
+.tp{max-width:980px}.tp .mh{margin-bottom:6px}.lane{margin:0 0 6px}.lh{display:flex;gap:14px;align-items:baseline;font-size:13px}.lh .fig{color:var(--mut);font-variant-numeric:tabular-nums}
+.track{position:relative;height:18px;background:#eef0f3;border-radius:3px;overflow:hidden;margin:2px 0}.ph{position:absolute;top:0;bottom:0;min-width:2px}s.ph{position:static;display:inline-block;width:12px;height:10px;border-radius:2px;margin-right:4px}
+.ph.generate{background:var(--I)}.ph.train{background:var(--T)}.ph.transfer{background:var(--O)}.ph.paused{background:repeating-linear-gradient(135deg,var(--O),var(--O) 3px,#f3b6b7 3px,#f3b6b7 6px)}.ph.wait{background:#d6dae0}
+.axis{position:relative;height:16px;border-top:1px solid #888;font-size:11px;color:var(--mut);margin-bottom:4px}.axis i{position:absolute;top:0;font-style:normal;transform:translateX(-50%);padding-top:1px;white-space:nowrap}.axis i:first-child{transform:none}.axis i.e{transform:translateX(-100%)}.key{margin:6px 0 2px}.rate{margin:4px 0;font-variant-numeric:tabular-nums}
 .diag td{border-top:1px solid #eaeef2}.sev{font-size:11.5px;padding:1px 6px;border-radius:8px;background:#eaeef2}.error .sev{background:#ffebe9;color:#c62828}.warning .sev{background:#fff4d6;color:#8a5a00}.info .sev{background:#ddf4ff;color:#0a5a8a}.hint{color:var(--mut);font-size:12.5px}.at{color:var(--mut);white-space:nowrap}
 .spec td{border-top:1px solid #eaeef2;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}.spec td:nth-child(2){max-width:520px;overflow-wrap:anywhere}.spec td:nth-child(3){color:var(--mut)}summary{cursor:pointer;color:var(--mut)}#filter{font:inherit;font-size:12.5px;margin-left:6px;padding:1px 6px;width:220px}
 .none{color:var(--mut)}footer{padding:10px 24px 24px;color:var(--mut);font-size:12px}
@@ -480,6 +542,7 @@ export function renderPlanHtml(plan: HtmlPlan): string {
 <section id=roles><h2>Roles</h2>${roleRows(plan)}</section>
 <section id=cluster><h2>Cluster <small>${plan.nodes.length} nodes, ${gpus} GPUs</small></h2><div class=bar-tools><button id=toggle type=button aria-pressed=false>show every node</button><small>grouped: consecutive nodes that do the same thing share one row</small></div>${groupedView(plan)}${everyNodeView(plan)}</section>
 <section id=memory><h2>Memory <small>estimates; docs/memory-model.md</small></h2>${memorySection(plan)}</section>
+<section id=throughput><h2>Throughput <small>one RL step at steady state, estimates; docs/throughput-model.md</small></h2>${throughputSection(plan)}</section>
 <section id=diagnostics><h2>Diagnostics</h2>${diagnosticsSection(plan)}</section>
 <section id=resolved><h2>Resolved spec <small>every value and where it came from</small></h2>${resolvedSection(plan.resolved)}</section>
 </main>

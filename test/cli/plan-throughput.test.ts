@@ -1,7 +1,8 @@
 /** The text plan's throughput section (render-throughput.ts): what plan.throughput says, in the plan's style. */
 import { describe, expect, it } from 'vitest';
 import { renderPlan } from '../../src/cli/render-plan.js';
-import { secondsText, throughputLines } from '../../src/cli/render-throughput.js';
+import { throughputLines } from '../../src/cli/render-throughput.js';
+import { secondsText } from '../../src/compiler/throughput/describe.js';
 import { plainStyle } from '../../src/compiler/diagnostics/render.js';
 import { presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';

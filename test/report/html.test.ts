@@ -67,6 +67,30 @@ describe('the HTML page without a browser', () => {
     expect(rows.find((x) => x.key === 'environments[1].runtime')).toMatchObject({ value: 'sandbox' });
   });
 
+  it('draws one step as a timeline from plan.throughput: inference, trainer and transfer on one axis', () => {
+    const r = planSpec(join(ROOT, 'presets', 'intellect3.toml'));
+    if (!r.ok) throw new Error('intellect3 does not plan');
+    const t = r.plan.throughput!;
+    const page = renderPlanHtml(r.plan);
+    const section = /<section id=throughput>[\s\S]*?<\/section>/.exec(page)![0];
+    expect(section).toContain(`data-step="${t.step_time_s}" data-bottleneck="${t.bottleneck}" data-mode=overlapped`);
+    const phases = (laneId: string) => [...(new RegExp(`id=lane-${laneId}>[\\s\\S]*?<div class=track>([\\s\\S]*?)</div></div>`).exec(section)![1]!.matchAll(/data-kind=(\w+) data-start="([\d.]+)" data-end="([\d.]+)"/g))].map((m) => ({ kind: m[1], start: Number(m[2]), end: Number(m[3]) }));
+    const span = (list: { kind?: string; start: number; end: number }[], kind: string) => list.filter((p) => p.kind === kind).reduce((a, p) => a + p.end - p.start, 0);
+    expect(span(phases('trainer'), 'train')).toBeCloseTo(t.trainer_s, 6);
+    // within the summary's rounding (4 significant figures): the pool generates to the end of the step
+    expect(Math.abs(span(phases('inference'), 'generate') - t.generation_s)).toBeLessThanOrEqual(t.step_time_s * 1e-3);
+    expect(span(phases('transfer'), 'transfer')).toBeCloseTo(t.weight_transfer_s, 6);
+    // the engines pause exactly while the trainer sends the weights
+    const pause = phases('inference').find((p) => p.kind === 'paused')!;
+    expect([pause.start, pause.end]).toEqual([phases('transfer')[0]!.start, phases('transfer')[0]!.end]);
+    expect(section).toContain(`busy ${Math.round(t.inference_busy * 100)} %`);
+    expect(section).toContain(`busy ${Math.round(t.trainer_busy * 100)} %`);
+    expect(section).toContain('81,990 tokens/s'.replace('81,990', Math.round(t.tokens_per_s).toLocaleString('en-US')));
+    expect(section).toContain('median error 3.8 % on 34 measured prime-rl runs');
+    const { throughput: _t, memory: _m, ...bare } = r.plan;
+    expect(renderPlanHtml(bare)).toContain("<p class=none>No throughput estimate: the model's shape or a GPU type is unknown");
+  });
+
   it('is written even when the plan does not fit (exit 1): the memory report explains why', () => {
     const r = planAndPage('presets/i3-mini.toml', 'i3-mini-does-not-fit', ['trainer.activation_checkpointing="none"', 'trainer.activation_offload=false']);
     expect(r.code).toBe(1);
@@ -188,6 +212,24 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)('plan --html in a real browser', () => 
         } else if (plan.roles.sandboxes) {
           expect(await page.textContent('#mem-sandboxes .fig')).toBe(`~${plan.roles.sandboxes.demand} live boxes at max_inflight`);
         }
+
+        // the step timeline: each phase drawn where plan.throughput puts it, on one axis
+        const t = plan.throughput!;
+        expect(await page.$eval('#timeline', (e) => Number(e.getAttribute('data-step')))).toBe(t.step_time_s);
+        const drawnPhases = await page.$$eval('#timeline .track .ph', (spans) =>
+          spans.map((s) => {
+            const track = s.parentElement!.getBoundingClientRect();
+            const box = s.getBoundingClientRect();
+            return { lane: s.closest('.lane')!.id, kind: s.getAttribute('data-kind'), left: (box.left - track.left) / track.width, width: box.width / track.width, start: Number(s.getAttribute('data-start')), end: Number(s.getAttribute('data-end')) };
+          }),
+        );
+        const trainSpan = drawnPhases.find((p) => p.lane === 'lane-trainer' && p.kind === 'train')!;
+        expect(trainSpan.width).toBeCloseTo(t.trainer_s / t.step_time_s, 2);
+        for (const p of drawnPhases) {
+          expect(p.left, `${p.lane} ${p.kind}`).toBeCloseTo(p.start / t.step_time_s, 2);
+          expect(p.left + p.width).toBeLessThanOrEqual(1.005);
+        }
+        expect(await page.textContent('#bottleneck')).toContain(`bottleneck ${t.bottleneck.replace('_', ' ')}`);
 
         // diagnostics and the resolved spec
         const codes = await page.$$eval('.diag tr:not(:first-child) td:nth-child(2)', (cells) => cells.map((c) => c.textContent));

@@ -34,6 +34,13 @@ describe('one step laid out in time', () => {
     expect(line.trainerWaitS).toBe(0);
   });
 
+  it('a gap within the summary\'s rounding (4 significant figures) is no wait', () => {
+    const line = stepTimeline({ ...base, step_time_s: 100.05 });
+    expect(line.inference.map((p) => p.kind)).toEqual(['generate', 'paused', 'generate']);
+    expect(line.inference.at(-1)!.endS).toBe(100.05);
+    expect(line.inferenceWaitS).toBe(0);
+  });
+
   it('synchronous: generate, train, transfer in turn', () => {
     const line = stepTimeline({ ...base, step_time_s: 160 });
     expect(line.mode).toBe('synchronous');

@@ -45,7 +45,10 @@ export function stepTimeline(t: ThroughputSummary): StepTimeline {
       .map(([kind, a, b]) => ({ kind, startS: Math.min(a, step), endS: Math.min(b, step) }))
       .filter((p) => p.endS - p.startS > ROUNDING * step * 0.01);
   const withWait = (phases: [PhaseKind, number, number][]): [PhaseKind, number, number][] => {
-    const end = phases.length ? phases[phases.length - 1]![2] : 0;
+    const last = phases[phases.length - 1];
+    const end = last ? last[2] : 0;
+    // a gap within the summary's rounding is no wait: the last phase runs to the end of the step
+    if (last && step - end <= ROUNDING * step) return [...phases.slice(0, -1), [last[0], last[1], Math.max(end, step)]];
     return end < step ? [...phases, ['wait', end, step]] : phases;
   };
 
