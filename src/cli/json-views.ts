@@ -16,6 +16,7 @@ export interface JsonView {
 
 export const JSON_VIEWS: Readonly<Record<string, JsonView>> = {
   plan: { form: 'envelope', fields: { rlstack_version: 'string', run: 'object', cluster: 'object', model: 'object', nodes: 'array', processes: 'array', roles: 'object', weights: 'object', launch: 'object', memory: 'object', throughput: 'object' } },
+  'plan --auto': { form: 'envelope', fields: { auto: 'object' } },
   compile: { form: 'envelope', fields: { dir: 'string', files: 'array' } },
   explain: { form: 'envelope', fields: { key: 'string', values: 'array' } },
   diff: { form: 'envelope', fields: { a: 'object', b: 'object', identical: 'boolean' } },

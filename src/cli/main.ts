@@ -37,8 +37,18 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(unsetOption())
     .addOption(jsonOption())
     .option('--html <file>', 'also write the plan as one self-contained HTML page')
+    .option('--auto', 'search the trainer/inference split, parallelism, memory knobs and max_inflight for predicted throughput (docs/plan-auto.md)')
+    .option('--objective <objective>', 'with --auto: maximise samples (default) or tokens per second')
+    .option('--write <file>', 'with --auto: write the best candidate as a layer that extends the spec')
     .addOption(noColor())
-    .action(async (spec: string, opts: { set: string[]; unset: string[]; json?: boolean; html?: string }) => {
+    .action(async (spec: string, opts: { set: string[]; unset: string[]; json?: boolean; html?: string; auto?: boolean; objective?: string; write?: string }) => {
+      if (opts.auto || opts.objective !== undefined || opts.write !== undefined) {
+        const auto = await import('./commands/plan-auto.js');
+        if (!opts.auto) code = auto.planUsageError(io, `${opts.objective !== undefined ? '--objective' : '--write'} only goes with --auto`, 'rlstack plan --auto SPEC [--objective samples|tokens] [--write FILE]');
+        else if (opts.html) code = auto.planUsageError(io, '--html does not go with --auto', 'plan the layer --auto --write FILE writes: rlstack plan FILE --html PAGE');
+        else code = auto.planAutoCommand(spec, { set: opts.set, unset: opts.unset, json: Boolean(opts.json), ...(opts.objective !== undefined ? { objective: opts.objective } : {}), ...(opts.write !== undefined ? { write: opts.write } : {}) }, io);
+        return;
+      }
       code = await (await import('./commands/plan.js')).planCommand(spec, { set: opts.set, unset: opts.unset, json: Boolean(opts.json), ...(opts.html ? { html: opts.html } : {}) }, io);
     });
 

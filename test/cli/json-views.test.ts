@@ -38,11 +38,14 @@ function expectFields(view: string, json: Record<string, unknown>): void {
 }
 
 describe('one envelope per command, on success', () => {
-  it('plan, compile, explain, diff, presets and init carry their documented fields', () => {
+  it('plan, plan --auto, compile, explain, diff, presets and init carry their documented fields', () => {
     const dir = workspace({});
     const plan = envelope(['plan', 'presets/tiny.toml', '--json']);
     expect(plan).toMatchObject({ code: 0, json: { ok: true } });
     expectFields('plan', plan.json);
+    const auto = envelope(['plan', '--auto', 'presets/tiny.toml', '--json']);
+    expect(auto).toMatchObject({ code: 0, json: { ok: true, auto: { objective: 'samples' } } });
+    expectFields('plan --auto', auto.json);
     const compile = envelope(['compile', join(ROOT, 'presets/tiny.toml'), '-o', 'out', '--json'], dir);
     expect(compile).toMatchObject({ code: 0, json: { ok: true, dir: join(dir, 'out') } });
     expectFields('compile', compile.json);
@@ -73,6 +76,8 @@ describe('one envelope per command, on failure (nothing but JSON on stdout)', ()
   const cases: [string, string[], number][] = [
     ['plan of a bad spec', ['plan', 'bad.toml', '--json'], 1],
     ['plan of a missing file', ['plan', 'missing.toml', '--json'], 1],
+    ['plan --auto of a bad spec', ['plan', '--auto', 'bad.toml', '--json'], 1],
+    ['plan --objective without --auto', ['plan', 'bad.toml', '--objective', 'tokens', '--json'], 2],
     ['compile over a folder rlstack did not write', ['compile', join(ROOT, 'presets/tiny.toml'), '-o', 'foreign', '--json'], 1],
     ['explain of an unknown key', ['explain', join(ROOT, 'presets/tiny.toml'), 'trainer.epp', '--json'], 1],
     ['diff of a missing file', ['diff', 'missing.toml', join(ROOT, 'presets/tiny.toml'), '--json'], 1],

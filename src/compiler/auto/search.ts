@@ -195,29 +195,58 @@ function finalists(ev: Evaluator, baseline: AutoBaseline, top: number, axis: Spl
   const out: AutoCandidate[] = [];
   const seen = new Set<string>();
   const baseScore = baseline.throughput ? objectiveOf(baseline.throughput, ev.objective) : null;
+  // the spec as written, judged like the candidates: nothing at or below it is worth listing, and it is the
+  // answer itself when nothing beats it
+  const written = baseline.ok ? ev.evaluate({}) : undefined;
   let plans = 0;
   for (const e of ranked) {
     if (out.length >= top || plans >= MAX_PLANS) break;
+    if (written?.feasible && e.score <= written.score && (out.length > 0 || e !== written)) {
+      if (out.length > 0) break;
+      continue;
+    }
+    const c = simplify(ev, e, axis);
     // distinct: another split, or another predicted objective at 3 significant figures
-    const split = typeof axis === 'string' ? '' : String(e.overrides[axis.trainerKey] ?? axis.written);
-    const distinct = `${split}|${e.score.toPrecision(3)}`;
-    if (seen.has(distinct)) continue;
+    const split = typeof axis === 'string' ? '' : String(c.overrides[axis.trainerKey] ?? axis.written);
+    const distinct = `${split}|${c.score.toPrecision(3)}`;
+    if (seen.has(distinct) || seen.has(overridesKey(c.overrides))) continue;
     plans++;
-    const plan = ev.plan(e.overrides);
+    const plan = ev.plan(c.overrides);
     if (!plan.ok || planProblems(plan).length || !plan.plan?.throughput) continue;
     seen.add(distinct);
+    seen.add(overridesKey(c.overrides));
     const throughput: ThroughputSummary = plan.plan.throughput;
     const ratio = baseScore ? Math.round((objectiveOf(throughput, ev.objective) / baseScore) * 1000) / 1000 : null;
     out.push({
-      overrides: e.overrides,
+      overrides: c.overrides,
       throughput,
       memory_headroom: headroomOf(plan.plan.memory),
       vs_spec: ratio,
-      reason: reasonFor(throughput, baseline.throughput, ev.objective, ratio, Object.keys(e.overrides).length === 0),
+      reason: reasonFor(throughput, baseline.throughput, ev.objective, ratio, Object.keys(c.overrides).length === 0),
       warnings: [...new Set(plan.diagnostics.filter((d) => d.severity !== 'error').map((d) => d.code))],
     });
   }
   return out;
 }
 
-export { overridesKey };
+/** Within this share of a candidate's objective, an override that buys nothing is dropped. */
+const NEGLIGIBLE = 1e-3;
+
+/**
+ * The candidate with every override that buys (almost) nothing put back as written, one key at a time
+ * (the split's keys together): the user changes what matters, not what the search happened to pass by.
+ */
+function simplify(ev: Evaluator, e: Evaluation, axis: SplitAxis | string): Evaluation {
+  let current = e;
+  const groups = Object.keys(e.overrides).filter((k) => typeof axis === 'string' || k !== axis.inferenceKey);
+  for (const key of groups) {
+    if (!(key in current.overrides)) continue;
+    const fewer = { ...current.overrides };
+    delete fewer[key];
+    if (typeof axis !== 'string' && key === axis.trainerKey && axis.inferenceKey) delete fewer[axis.inferenceKey];
+    const tried = ev.evaluate(fewer);
+    if (tried.feasible && tried.score >= current.score * (1 - NEGLIGIBLE)) current = tried;
+  }
+  return current;
+}
+

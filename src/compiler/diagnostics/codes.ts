@@ -124,6 +124,7 @@ export const CODES = {
   RS2011: { severity: 'warning', title: 'vLLM start-up memory outside gpu_memory_utilization does not fit' },
   RS2012: { severity: 'error', title: 'unreadable vLLM version' },
   RS2013: { severity: 'error', title: 'vLLM batched-token budget below its sequence count' },
+  RS2014: { severity: 'error', title: 'plan --auto found no candidate that plans clean' },
 
   RS2501: { severity: 'error', title: 'unknown key in a prime-rl extra table' },
   RS2502: { severity: 'error', title: 'extra table overrides a key the spec sets' },
