@@ -52,3 +52,15 @@ export function tempDirs(label = 'rlstack-'): () => string {
     return dir;
   };
 }
+
+/** Top-level functions of a bash script (`name() {` … `}` at column 0), to run them on their own. */
+export function bashFunctions(script: string, names: string[]): string {
+  return names
+    .map((name) => {
+      const start = script.indexOf(`\n${name}() {`);
+      if (start < 0) throw new Error(`node.sh has no function ${name}`);
+      const end = script.indexOf('\n}\n', start);
+      return script.slice(start + 1, end + 3);
+    })
+    .join('\n');
+}

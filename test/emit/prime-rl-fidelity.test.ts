@@ -13,7 +13,7 @@ import { renderArtifacts, type Artifact } from '../../src/compiler/emit/artifact
 import { presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
 import { shQuote, shWord } from '../../src/runtime/shell.js';
-import { BASE_MULTINODE, tempDirs, workspace } from '../helpers.js';
+import { BASE_MULTINODE, bashFunctions, tempDirs, workspace } from '../helpers.js';
 
 const tempDir = tempDirs('rlstack-fidelity-');
 
@@ -32,18 +32,6 @@ function compiled(path: string, sets: string[] = []) {
 const intellect3 = compiled(presetPath('intellect3'));
 const mini = compiled(presetPath('i3-mini'));
 const tiny = compiled(presetPath('tiny'));
-
-/** Top-level functions of a bash script (`name() {` … `}` at column 0), to run them on their own. */
-function bashFunctions(script: string, names: string[]): string {
-  return names
-    .map((name) => {
-      const start = script.indexOf(`\n${name}() {`);
-      if (start < 0) throw new Error(`node.sh has no function ${name}`);
-      const end = script.indexOf('\n}\n', start);
-      return script.slice(start + 1, end + 3);
-    })
-    .join('\n');
-}
 
 function bash(script: string, env: Record<string, string> = {}): string {
   return execFileSync('bash', ['-c', `set -uo pipefail\nshopt -s nullglob\n${script}`], { encoding: 'utf8', env: { PATH: process.env.PATH!, ...env } });

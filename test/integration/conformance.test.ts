@@ -136,6 +136,41 @@ for (const kind of ['local', 'slurm', 'ssh'] as const) {
       expect(readFileSync(join(runDir, 'logs', 'latest', `node-000.log`), 'utf8')).toContain('inference-1 was killed by SIGKILL');
     });
 
+    it('a storm of SIGTERMs on every node.sh mid-run: each node tears down once and completely, bash never aborts', async () => {
+      const r = await rlstack(['launch', specFor(kind, 'term-storm', { long: true })], { primeRl });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const runDir = runDirOf(kind, 'term-storm');
+      // node.sh itself on each node, not its subshells (they carry the same command line) nor srun/ssh
+      const script = join(runDir, 'launcher', 'node.sh');
+      const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      const mentioning = processesMentioning(script);
+      const nodeScripts = mentioning.filter((p) => /^bash /.test(p.args) && !mentioning.some((q) => q.pid === parentOf(p.pid) && /^bash /.test(q.args)));
+      expect(nodeScripts.length).toBeGreaterThan(0);
+      // Signals arriving while node.sh is inside command substitutions: bash 5.2 ran a pending trap in the
+      // substitution's child, which aborted in the middle of a teardown run from the trap.
+      for (let i = 0; i < 25; i++) {
+        for (const p of nodeScripts) {
+          try {
+            process.kill(p.pid, 'SIGTERM');
+          } catch {
+            // that node.sh has ended already
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5 + ((i * 7) % 40)));
+      }
+      await waitFor('the run to end', async () => ['stopped', 'failed'].includes((await statusJson(runDir, primeRl)).json.run?.state ?? ''), 45_000, 500);
+      await expectNothingLeft(runDir);
+      expectTeardownsCompleted(runDir);
+      for (const f of readdirSync(join(runDir, 'logs', 'latest')).filter((f) => /^node-\d{3}\.log$/.test(f))) {
+        const log = readFileSync(join(runDir, 'logs', 'latest', f), 'utf8');
+        expect(log, f).not.toMatch(/bad jump|Aborting/);
+        // one teardown per node, however many signals came
+        expect(log.match(/stopping: /g)?.length, f).toBe(1);
+      }
+      const { json } = await statusJson(runDir, primeRl);
+      for (const p of json.processes) expect(p.state, p.name).toMatch(/^(stopped|failed)$/);
+    });
+
     it('stop mid-start: the launch fails (exit 3), the stop succeeds (exit 0), nothing is left', async () => {
       const spec = specFor(kind, 'stop-start', { long: true });
       const runDir = runDirOf(kind, 'stop-start');

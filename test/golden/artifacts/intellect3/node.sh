@@ -225,9 +225,9 @@ stop_processes() { # reason
     # SIGKILL to what is left of its process group (children that outlived their parent go too).
     signal_process "$name" KILL
     case ${STATE_OF[$name]:-} in
-      exited | failed | stopped) wait "$pid" 2>/dev/null ;;
+      exited | failed | stopped) exit_code_of "$pid" ;;
       *)
-        wait "$pid" 2>/dev/null
+        exit_code_of "$pid"
         local code=$?
         log "$name $(end_text "$code")"
         set_state "$name" stopped "$code" "$1"
@@ -273,9 +273,37 @@ on_signal() {
   [[ $(run_state) == failed ]] || mark_run stopped "$reason"
   teardown "$code" "$reason"
 }
-trap 'on_signal TERM' TERM
-trap 'on_signal INT' INT
-trap 'on_signal HUP' HUP
+# The traps only note the signal; node.sh acts on it at its next check (take_signal: every wait loop runs
+# one at least once a second). A handler that ran the teardown inside the trap was not safe: bash 5.2
+# (Debian 12's 5.2.15) lets a command substitution's child run a trap its parent had pending, while that
+# child is still parsing — the child then ran a teardown of its own, and bash aborted ("trap: line 2:
+# unexpected EOF while looking for matching ')'", "reader_loop: bad jump", "Aborting...") with the node's
+# teardown half done. A trap that only sets a variable is harmless wherever it runs.
+PENDING_SIGNAL=
+SIGNALS_SEEN=0
+trap 'PENDING_SIGNAL=TERM; SIGNALS_SEEN=$((SIGNALS_SEEN + 1))' TERM
+trap 'PENDING_SIGNAL=INT; SIGNALS_SEEN=$((SIGNALS_SEEN + 1))' INT
+trap 'PENDING_SIGNAL=HUP; SIGNALS_SEEN=$((SIGNALS_SEEN + 1))' HUP
+
+take_signal() { # act on a signal the traps noted (once: a teardown under way is not restarted)
+  [[ -n $PENDING_SIGNAL ]] && (( ! TEARING_DOWN )) && on_signal "$PENDING_SIGNAL"
+  return 0
+}
+
+exit_code_of() { # pid — its exit code. A trapped signal cuts `wait` short with a status > 128 while the
+  # process still runs: then wait again (the first status was the signal's, not the process's).
+  local seen code previous=
+  while :; do
+    seen=$SIGNALS_SEEN
+    wait "$1" 2>/dev/null
+    code=$?
+    (( seen == SIGNALS_SEEN )) && break
+    previous=$code
+  done
+  # The signal came just after wait had collected the status: the second wait has no child left (127).
+  (( code == 127 )) && [[ -n $previous ]] && code=$previous
+  return "$code"
+}
 
 fail() { # process reason — the run fails; this node stops
   log "FAILED: $1: $2"
@@ -471,6 +499,7 @@ barrier() { # every node checked, or name the ones that did not
       teardown 3 "nodes did not check in"
     fi
     [[ -f $STATE_DIR/STOP ]] && on_signal STOP
+    take_signal
     lease_check
     sleep 1
   done
@@ -558,6 +587,7 @@ prune_past_resume() { # step: remove rollouts and broadcasts past it, every one 
 
 start_process() { # name
   local name=$1 log_file secret
+  take_signal # nothing new starts once the node has been told to stop
   "rls_proc_${RLS_FN[$name]}"
   ROLE_OF[$name]=$RLS_ROLE
   STOP_RANK_OF[$name]=$RLS_STOP_RANK
@@ -642,7 +672,7 @@ end_text() { # exit code of a process's wrapper → "exited with code N" or "was
 
 reap() { # name — it exited: record how and decide what it means
   local name=$1 code
-  wait "${PID_OF[$name]}" 2>/dev/null
+  exit_code_of "${PID_OF[$name]}"
   code=$?
   log "$name $(end_text "$code")"
   if (( code == 0 && FINISHES_OF[$name] )); then
@@ -731,7 +761,7 @@ watch_peers() {
   done
   i=0
   for dep in "${RLS_WATCH[@]}"; do
-    if wait "${pids[$i]}"; then
+    if exit_code_of "${pids[$i]}"; then
       PEER_MISSES[$dep]=0
       i=$((i + 1))
       continue
@@ -751,6 +781,7 @@ watch_peers() {
 
 supervise_once() {
   local name
+  take_signal
   lease_check
   for name in "${!PID_OF[@]}"; do
     [[ ${STATE_OF[$name]} == exited ]] && continue
@@ -791,6 +822,7 @@ barrier
 log "all $NODE_COUNT nodes checked"
 prepare_node
 start_guard
+take_signal
 fetch_model
 
 # Processes of one start order start together; the next order starts when they are all ready.
