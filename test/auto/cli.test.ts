@@ -79,6 +79,15 @@ describe('plan --auto --write', () => {
     expect(rlstack(['plan', '--auto', 'runs/spec.toml', '--write', 'layers/auto.toml'], dir).code).toBe(0);
   });
 
+  it('carries --unset into the layer (unset = [...]) and still plans the same throughput', () => {
+    const dir = workspace({ 'spec.toml': toySpec(12) });
+    const { code, env } = json(['plan', '--auto', 'spec.toml', '--write', 'auto.toml', '--unset', 'orchestrator.max_off_policy_steps'], dir);
+    expect(code).toBe(0);
+    const text = readFileSync(join(dir, 'auto.toml'), 'utf8');
+    expect(text).toContain('extends = "./spec.toml"\nunset = ["orchestrator.max_off_policy_steps"]\n');
+    expect(json(['plan', 'auto.toml'], dir).env['throughput']).toEqual(env['auto'].best.throughput);
+  });
+
   it('never overwrites the spec itself or a file it did not write (RS0005, before searching)', () => {
     const dir = workspace({ 'spec.toml': toySpec(12), 'mine.toml': '# my notes\n' });
     const self = rlstack(['plan', '--auto', 'spec.toml', '--write', './spec.toml'], dir);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyOverrides, bestSplit, FIT_WARNINGS, searchAuto, searchLine, type AutoCandidate, type SplitAxis } from '../../src/compiler/auto/index.js';
 import { Evaluator } from '../../src/compiler/auto/evaluate.js';
+import { describeOrigin } from '../../src/compiler/load/provenance.js';
 import { splitOverrides } from '../../src/compiler/auto/space.js';
 import { planResolved } from '../../src/compiler/pipeline.js';
 import type { ResolvedSpec } from '../../src/compiler/resolve.js';
@@ -81,6 +82,22 @@ describe('bestSplit: only the trainer/inference split', () => {
   it('is undefined when there is no split to move (a trainer-only run)', () => {
     const resolved = resolveText(toySpec(4).replace(/\[inference\]\nnodes = 2/, '[inference]\nnodes = 0').replace('nodes = 4\ngpus', 'nodes = 2\ngpus').replace('[trainer]\nnodes = 2', '[trainer]\nnodes = 2'));
     expect(bestSplit(resolved)).toBeUndefined();
+  });
+});
+
+describe('candidates are planned as written by plan --auto', () => {
+  it('their overrides carry the origin "plan --auto"; the spec as written is left alone', () => {
+    const resolved = resolveText(toySpec(12));
+    const before = structuredClone(resolved.spec);
+    const ev = new Evaluator(resolved, 'samples');
+    const plan = ev.plan({ 'trainer.nodes': 3, 'inference.nodes': 9 });
+    expect(plan.ok).toBe(true);
+    expect(plan.resolved!.provenance.get('trainer.nodes')).toEqual({ source: 'auto' });
+    expect(describeOrigin(plan.resolved!.provenance.get('trainer.nodes'))).toBe('plan --auto');
+    expect(resolved.provenance.get('trainer.nodes')).toMatchObject({ source: 'file' });
+    expect(resolved.spec).toEqual(before);
+    expect(ev.plan({ 'trainer.nodes': 3, 'inference.nodes': 9 })).toBe(plan);
+    expect(ev.planned).toBe(1);
   });
 });
 

@@ -35,8 +35,7 @@ export function searchAuto(resolved: ResolvedSpec, options: AutoOptions = {}): A
   const objective = options.objective ?? 'samples';
   const top = options.top ?? 5;
   const ev = new Evaluator(resolved, objective, options.loadDiagnostics ?? []);
-  const baselinePlan = ev.plan({});
-  const baseline = baselineOf(baselinePlan);
+  const baseline = baselineOf(ev.plan({}));
   const axis = splitAxis(resolved.spec, derive(resolved.spec));
 
   ev.evaluate({});
@@ -65,7 +64,6 @@ export function searchAuto(resolved: ResolvedSpec, options: AutoOptions = {}): A
     best: candidates[0] ?? null,
     candidates,
     searched: { evaluated: ev.evaluated, planned: ev.planned, seconds, split: typeof axis === 'string' ? axis : `trainer ${axis.unit} ${axis.min}-${axis.max} of ${axis.total} (as written ${axis.written})` },
-    baselineDiagnostics: baselinePlan.diagnostics,
   };
 }
 

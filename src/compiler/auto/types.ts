@@ -2,7 +2,6 @@
  * What `plan --auto` searches and returns: overrides as dotted spec keys (only those that differ from the
  * spec as written), each candidate's throughput, memory headroom and why it beats the spec. docs/plan-auto.md.
  */
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ThroughputSummary } from '../throughput/summary.js';
 
 export type Objective = 'samples' | 'tokens';
@@ -64,6 +63,4 @@ export interface AutoResult {
   /** best first, then the next few distinct ones */
   candidates: AutoCandidate[];
   searched: AutoSearched;
-  /** the plan of the spec as written (its diagnostics are the baseline's problems) */
-  baselineDiagnostics: Diagnostic[];
 }
