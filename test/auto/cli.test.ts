@@ -136,7 +136,7 @@ describe('plan --auto: errors', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('does not plan: RS2001');
     expect(r.stdout).toContain('(no candidate plans clean)');
-    expect(r.stderr).toMatch(/error RS2014 plan --auto found no candidate that plans clean/);
+    expect(r.stderr).toMatch(/big\.toml:3:9 error RS2014 plan --auto found no candidate that plans clean/);
     expect(r.stderr).toContain('hint: ');
     const j = json(['plan', '--auto', 'big.toml'], dir);
     expect(j.env).toMatchObject({ ok: false, auto: { best: null, candidates: [], baseline: { ok: false } } });

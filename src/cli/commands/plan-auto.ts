@@ -10,6 +10,7 @@ import { searchAuto } from '../../compiler/auto/search.js';
 import { OBJECTIVES, type AutoCandidate, type AutoResult, type MemoryHeadroom, type Objective, type Overrides } from '../../compiler/auto/types.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { listPresets, presetPath } from '../../compiler/load/compose.js';
+import { positionOf } from '../../compiler/load/provenance.js';
 import { resolveSpec } from '../../compiler/resolve.js';
 import type { ThroughputSummary } from '../../compiler/throughput/summary.js';
 import { EXIT } from '../exit-codes.js';
@@ -51,7 +52,10 @@ export function planAutoCommand(spec: string, options: PlanAutoOptions, io: Outp
   const diagnostics: Diagnostic[] = [...resolved.diagnostics];
   if (!result.best) {
     diagnostics.push(
+      // at the cluster's size: what the hint asks to change first
       diagnostic('RS2014', {
+        path: 'cluster.nodes',
+        at: positionOf(resolved.resolved.provenance, 'cluster.nodes'),
         message: `plan --auto found no candidate that plans clean among ${result.searched.evaluated} evaluated (${result.searched.planned} planned in full)${result.baseline.ok ? '' : `; the spec as written does not plan either (${result.baseline.problems.join(', ')})`}`,
         hint: 'the cluster may be too small for the model at this seq_len: rlstack plan SPEC names what does not fit and by how much; add nodes, shorten model.seq_len, or lower orchestrator.batch_size',
       }),

@@ -203,7 +203,9 @@ function finalists(ev: Evaluator, baseline: AutoBaseline, top: number, axis: Spl
       if (out.length > 0) break;
       continue;
     }
-    const c = simplify(ev, e, axis);
+    // simplified, unless the simpler one fails the full plan where the candidate itself would not
+    let c = simplify(ev, e, axis);
+    if (c !== e && !cleanPlan(ev, c)) c = e;
     // distinct: another split, or another predicted objective at 3 significant figures
     const split = typeof axis === 'string' ? '' : String(c.overrides[axis.trainerKey] ?? axis.written);
     const distinct = `${split}|${c.score.toPrecision(3)}`;
@@ -225,6 +227,11 @@ function finalists(ev: Evaluator, baseline: AutoBaseline, top: number, axis: Spl
     });
   }
   return out;
+}
+
+function cleanPlan(ev: Evaluator, e: Evaluation): boolean {
+  const plan = ev.plan(e.overrides);
+  return plan.ok && planProblems(plan).length === 0;
 }
 
 /** Within this share of a candidate's objective, an override that buys nothing is dropped. */
