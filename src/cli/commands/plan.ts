@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { planSpec } from '../../compiler/pipeline.js';
+import { planWithAdvice } from '../../compiler/advise.js';
 import { renderPlanHtml, resolvedRows } from '../../report/html.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { renderPlan } from '../render-plan.js';
 
 export function planCommand(spec: string, options: { set: string[]; unset?: string[]; json: boolean; html?: string }, io: Output): number {
-  const result = planSpec(spec, { sets: options.set, unsets: options.unset ?? [] });
+  const result = planWithAdvice(spec, { sets: options.set, unsets: options.unset ?? [] });
   let wrote = '';
   // --html FILE: the same plan object as --json (plus where each value came from) as one self-contained page.
   if (options.html && result.plan && result.resolved) {

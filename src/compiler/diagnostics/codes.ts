@@ -8,6 +8,7 @@
  *   RS15xx weight transfer                    RS16xx environments
  *   RS17xx sandbox fleet                      RS18xx env vars and secrets
  *   RS19xx placement (nodes and GPUs)         RS20xx memory and capacity (will it fit?)
+ *   RS21xx throughput (will it run well?)
  *   RS25xx prime-rl keys (extra tables, maps)  RS40xx launch, status and stop
  *   RS41xx the ssh back end
  *   RS9xxx internal errors (a bug in rlstack)
@@ -125,6 +126,8 @@ export const CODES = {
   RS2012: { severity: 'error', title: 'unreadable vLLM version' },
   RS2013: { severity: 'error', title: 'vLLM batched-token budget below its sequence count' },
   RS2014: { severity: 'error', title: 'plan --auto found no candidate that plans clean' },
+  RS2101: { severity: 'warning', title: 'one side of the RL loop idles most of each step' },
+  RS2102: { severity: 'warning', title: 'the weight transfer takes a large share of each step' },
 
   RS2501: { severity: 'error', title: 'unknown key in a prime-rl extra table' },
   RS2502: { severity: 'error', title: 'extra table overrides a key the spec sets' },
