@@ -140,32 +140,39 @@ for (const kind of ['local', 'slurm', 'ssh'] as const) {
       const r = await rlstack(['launch', specFor(kind, 'term-storm', { long: true })], { primeRl });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const runDir = runDirOf(kind, 'term-storm');
-      // node.sh itself on each node, not its subshells (they carry the same command line) nor srun/ssh
-      const script = join(runDir, 'launcher', 'node.sh');
-      const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-      const mentioning = processesMentioning(script);
-      const nodeScripts = mentioning.filter((p) => /^bash /.test(p.args) && !mentioning.some((q) => q.pid === parentOf(p.pid) && /^bash /.test(q.args)));
-      expect(nodeScripts.length).toBeGreaterThan(0);
-      // Signals arriving while node.sh is inside command substitutions: bash 5.2 ran a pending trap in the
-      // substitution's child, which aborted in the middle of a teardown run from the trap.
-      for (let i = 0; i < 25; i++) {
-        for (const p of nodeScripts) {
-          try {
-            process.kill(p.pid, 'SIGTERM');
-          } catch {
-            // that node.sh has ended already
+      try {
+        // node.sh itself on each node, not its subshells (they carry the same command line) nor srun/ssh
+        const script = join(runDir, 'launcher', 'node.sh');
+        const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        const mentioning = processesMentioning(script);
+        const BASH = /^(\S*\/)?bash /;
+        const nodeScripts = mentioning.filter((p) => BASH.test(p.args) && !mentioning.some((q) => q.pid === parentOf(p.pid) && BASH.test(q.args)));
+        expect(nodeScripts.length).toBeGreaterThan(0);
+        // Signals arriving while node.sh is inside command substitutions: bash 5.2 ran a pending trap in the
+        // substitution's child, which aborted in the middle of a teardown run from the trap.
+        for (let i = 0; i < 25; i++) {
+          for (const p of nodeScripts) {
+            try {
+              process.kill(p.pid, 'SIGTERM');
+            } catch {
+              // that node.sh has ended already
+            }
           }
+          await new Promise((resolve) => setTimeout(resolve, 5 + ((i * 7) % 40)));
         }
-        await new Promise((resolve) => setTimeout(resolve, 5 + ((i * 7) % 40)));
-      }
-      await waitFor('the run to end', async () => ['stopped', 'failed'].includes((await statusJson(runDir, primeRl)).json.run?.state ?? ''), 45_000, 500);
-      await expectNothingLeft(runDir);
-      expectTeardownsCompleted(runDir);
-      for (const f of readdirSync(join(runDir, 'logs', 'latest')).filter((f) => /^node-\d{3}\.log$/.test(f))) {
-        const log = readFileSync(join(runDir, 'logs', 'latest', f), 'utf8');
-        expect(log, f).not.toMatch(/bad jump|Aborting/);
-        // one teardown per node, however many signals came
-        expect(log.match(/stopping: /g)?.length, f).toBe(1);
+        await waitFor('the run to end', async () => ['stopped', 'failed'].includes((await statusJson(runDir, primeRl)).json.run?.state ?? ''), 45_000, 500);
+        await expectNothingLeft(runDir);
+        expectTeardownsCompleted(runDir);
+        for (const f of readdirSync(join(runDir, 'logs', 'latest')).filter((f) => /^node-\d{3}\.log$/.test(f))) {
+          const log = readFileSync(join(runDir, 'logs', 'latest', f), 'utf8');
+          expect(log, f).not.toMatch(/bad jump|Aborting/);
+          // one teardown per node, however many signals came
+          expect(log.match(/stopping: /g)?.length, f).toBe(1);
+        }
+      } catch (error) {
+        // not a run left holding the cluster's nodes and ports for the scenarios after this one
+        await rlstack(['stop', runDir], { primeRl });
+        throw error;
       }
       const { json } = await statusJson(runDir, primeRl);
       for (const p of json.processes) expect(p.state, p.name).toMatch(/^(stopped|failed)$/);

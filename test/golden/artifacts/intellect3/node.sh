@@ -8,6 +8,37 @@
 set -uo pipefail
 shopt -s nullglob
 
+# Two shells run this file. The first — the pid the back end knows — only receives signals: it starts the
+# second (the node's runtime, everything below) and waits for it, writing each TERM/INT/HUP it gets into
+# RLS_SIGNAL_FILE, which the runtime checks at least once a second (take_signal) and answers with its
+# ordered teardown. The runtime ignores those signals, so it never runs a trap: bash 5.2 (Debian 12's
+# 5.2.15) aborts ("reader_loop: bad jump", "Aborting...") when a trap runs while it is inside a command
+# substitution, and the runtime is full of them — a teardown cut short there left the node to the guard.
+# This shell runs nothing but `wait`, tests and a builtin write, so its traps run where bash expects them.
+if [[ -z ${RLS_SIGNAL_FILE:-} ]]; then
+  RLS_SIGNAL_FILE=$(mktemp "${TMPDIR:-/tmp}/rlstack-node-signal.XXXXXX") || { echo "rlstack node.sh: cannot create a file in ${TMPDIR:-/tmp}" >&2; exit 3; }
+  RLS_SIGNAL_RECEIVER=$$
+  export RLS_SIGNAL_FILE RLS_SIGNAL_RECEIVER
+  received=
+  trap 'received=TERM' TERM
+  trap 'received=INT' INT
+  trap 'received=HUP' HUP
+  trap '' PIPE
+  bash "${BASH_SOURCE[0]}" "$@" &
+  runtime=$!
+  while :; do
+    wait "$runtime"
+    code=$?
+    [[ -n $received ]] && printf '%s\n' "$received" > "$RLS_SIGNAL_FILE"
+    received=
+    # a signal cut the wait short (the runtime runs on), or the runtime has ended with `code`
+    kill -0 "$runtime" 2> /dev/null || break
+  done
+  rm -f "$RLS_SIGNAL_FILE"
+  exit "$code"
+fi
+trap '' TERM INT HUP
+
 RUN_NAME=intellect3
 PRIME_RL_DIR=/shared/prime-rl
 PRIME_RL_REVISION=559b447
@@ -225,9 +256,9 @@ stop_processes() { # reason
     # SIGKILL to what is left of its process group (children that outlived their parent go too).
     signal_process "$name" KILL
     case ${STATE_OF[$name]:-} in
-      exited | failed | stopped) exit_code_of "$pid" ;;
+      exited | failed | stopped) wait "$pid" 2>/dev/null ;;
       *)
-        exit_code_of "$pid"
+        wait "$pid" 2>/dev/null
         local code=$?
         log "$name $(end_text "$code")"
         set_state "$name" stopped "$code" "$1"
@@ -258,6 +289,7 @@ teardown() { # exit-code reason
   log "stopping: $2"
   stop_processes "$2"
   end_guard
+  rm -f "$RLS_SIGNAL_FILE" # the receiver's, were it killed
   log "stopped (exit $EXIT_CODE)"
   exit "$EXIT_CODE"
 }
@@ -273,36 +305,19 @@ on_signal() {
   [[ $(run_state) == failed ]] || mark_run stopped "$reason"
   teardown "$code" "$reason"
 }
-# The traps only note the signal; node.sh acts on it at its next check (take_signal: every wait loop runs
-# one at least once a second). A handler that ran the teardown inside the trap was not safe: bash 5.2
-# (Debian 12's 5.2.15) lets a command substitution's child run a trap its parent had pending, while that
-# child is still parsing — the child then ran a teardown of its own, and bash aborted ("trap: line 2:
-# unexpected EOF while looking for matching ')'", "reader_loop: bad jump", "Aborting...") with the node's
-# teardown half done. A trap that only sets a variable is harmless wherever it runs.
-PENDING_SIGNAL=
-SIGNALS_SEEN=0
-trap 'PENDING_SIGNAL=TERM; SIGNALS_SEEN=$((SIGNALS_SEEN + 1))' TERM
-trap 'PENDING_SIGNAL=INT; SIGNALS_SEEN=$((SIGNALS_SEEN + 1))' INT
-trap 'PENDING_SIGNAL=HUP; SIGNALS_SEEN=$((SIGNALS_SEEN + 1))' HUP
-
-take_signal() { # act on a signal the traps noted (once: a teardown under way is not restarted)
-  [[ -n $PENDING_SIGNAL ]] && (( ! TEARING_DOWN )) && on_signal "$PENDING_SIGNAL"
+take_signal() { # act on a signal the receiver wrote down (once: a teardown under way is not restarted)
+  (( TEARING_DOWN )) && return 0
+  local signal=
+  if [[ -s $RLS_SIGNAL_FILE ]]; then
+    read -r signal < "$RLS_SIGNAL_FILE"
+    on_signal "${signal:-TERM}"
+  elif ! kill -0 "$RLS_SIGNAL_RECEIVER" 2> /dev/null; then
+    # The shell the back end knows as node.sh was killed (kill -9 of its pid): nobody can tell this node to
+    # stop any more, so it stops now, in order, rather than leave its processes to the guard.
+    [[ $(run_state) == failed ]] || mark_run failed "node.sh (pid $RLS_SIGNAL_RECEIVER) on node $NODE_ID ($HOST) was killed" node.sh
+    teardown 137 "node.sh (pid $RLS_SIGNAL_RECEIVER) was killed"
+  fi
   return 0
-}
-
-exit_code_of() { # pid — its exit code. A trapped signal cuts `wait` short with a status > 128 while the
-  # process still runs: then wait again (the first status was the signal's, not the process's).
-  local seen code previous=
-  while :; do
-    seen=$SIGNALS_SEEN
-    wait "$1" 2>/dev/null
-    code=$?
-    (( seen == SIGNALS_SEEN )) && break
-    previous=$code
-  done
-  # The signal came just after wait had collected the status: the second wait has no child left (127).
-  (( code == 127 )) && [[ -n $previous ]] && code=$previous
-  return "$code"
 }
 
 fail() { # process reason — the run fails; this node stops
@@ -356,8 +371,9 @@ printf "%s node %s (%s): the guard stopped %s\n" "$(date -u +%H:%M:%S)" "$node" 
 '
 start_guard() {
   : > "$GUARD_GROUPS"
-  setsid bash -c "$GUARD_SCRIPT" rlstack-guard "$$" "$GUARD_GROUPS" "$STOP_GRACE_S" "$RLSTACK_LOG_DIR/node-$NODE_ID.log" \
-    "$STATE_DIR" "$NODE_ID" "$HOST" < /dev/null > /dev/null 2>&1 &
+  # with TERM and HUP back to their defaults (the runtime ignores them): end_guard stops it with TERM
+  (trap - TERM HUP; exec setsid bash -c "$GUARD_SCRIPT" rlstack-guard "$$" "$GUARD_GROUPS" "$STOP_GRACE_S" \
+    "$RLSTACK_LOG_DIR/node-$NODE_ID.log" "$STATE_DIR" "$NODE_ID" "$HOST") < /dev/null > /dev/null 2>&1 &
   GUARD_PID=$!
 }
 end_guard() { # its whole group: the guard leads a session, and its sleep must not outlive it either
@@ -517,7 +533,7 @@ fetch_model() { # once per run into the shared HF_HOME on the first node, so hun
   if (( NODE == 0 )) && [[ ! -e $marker ]]; then
     log "downloading $MODEL_NAME into $HF_HOME_DIR"
     mkdir -p "$HF_HOME_DIR" || fail model-download "cannot create $HF_HOME_DIR"
-    if (cd "$PRIME_RL_DIR" && HF_HOME=$HF_HOME_DIR PATH=$PRIME_RL_DIR/.venv/bin:$PATH uv run --no-sync hf download "$MODEL_NAME" > "$RLSTACK_LOG_DIR/model-download.log" 2>&1); then
+    if (trap - TERM HUP; cd "$PRIME_RL_DIR" && HF_HOME=$HF_HOME_DIR PATH=$PRIME_RL_DIR/.venv/bin:$PATH uv run --no-sync hf download "$MODEL_NAME" > "$RLSTACK_LOG_DIR/model-download.log" 2>&1); then
       : > "$marker"
     else
       fail model-download "could not download $MODEL_NAME (logs/attempt_$ATTEMPT/model-download.log)"
@@ -617,6 +633,8 @@ start_process() { # name
   fi
   log "starting $name: ${RLS_CMD[*]}"
   (
+    # The runtime ignores TERM and HUP (see the top); the process must not inherit that.
+    trap - TERM HUP
     cd "$PRIME_RL_DIR" || exit 97
     # The node's whole environment, as prime-rl passes os.environ to every component (entrypoints/rl.py:
     # 292-293, 341-342): NCCL_*, FI_*, UCX_*, LD_LIBRARY_PATH, proxies… — less the secrets of [secrets]
@@ -672,7 +690,7 @@ end_text() { # exit code of a process's wrapper → "exited with code N" or "was
 
 reap() { # name — it exited: record how and decide what it means
   local name=$1 code
-  exit_code_of "${PID_OF[$name]}"
+  wait "${PID_OF[$name]}" 2>/dev/null
   code=$?
   log "$name $(end_text "$code")"
   if (( code == 0 && FINISHES_OF[$name] )); then
@@ -761,7 +779,7 @@ watch_peers() {
   done
   i=0
   for dep in "${RLS_WATCH[@]}"; do
-    if exit_code_of "${pids[$i]}"; then
+    if wait "${pids[$i]}"; then
       PEER_MISSES[$dep]=0
       i=$((i + 1))
       continue
