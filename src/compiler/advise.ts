@@ -11,6 +11,8 @@ import { positionOf } from './load/provenance.js';
 import { planSpec, type PlanOptions, type PlanResult } from './pipeline.js';
 import type { LaunchPlan } from './plan/types.js';
 import type { ResolvedSpec } from './resolve.js';
+import { secondsText } from './throughput/describe.js';
+import { stepTimeline } from './throughput/timeline.js';
 
 /** A side busy for less than this share of the step waits for the other most of the time. */
 export const IDLE_BELOW = 0.6;
@@ -34,7 +36,6 @@ function idleFix(bottleneck: string, split: () => AutoCandidate | undefined): st
 }
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
-const seconds = (s: number) => (s >= 100 ? `${Math.round(s)} s` : `${s.toPrecision(2)} s`);
 
 export function planWithAdvice(specPath: string, options: PlanOptions = {}): PlanResult {
   const result = planSpec(specPath, options);
@@ -50,6 +51,8 @@ export function throughputAdvice(resolved: ResolvedSpec, plan: LaunchPlan, split
   const t = plan.throughput;
   if (!t || t.step_time_s <= 0 || t.generation_s <= 0) return [];
   const out: Diagnostic[] = [];
+  // the same waits the text plan and the HTML timeline show
+  const line = stepTimeline(t);
   // the table the advice is about, else [inference] (a spec that never wrote [weights])
   const at = (path: string) => positionOf(resolved.provenance, path) ?? positionOf(resolved.provenance, 'inference');
 
@@ -62,7 +65,7 @@ export function throughputAdvice(resolved: ResolvedSpec, plan: LaunchPlan, split
       diagnostic('RS2101', {
         path,
         at: at(path),
-        message: `${idle.side} busy ${pct(idle.busy)} of each step: it waits ${seconds(t.step_time_s * (1 - idle.busy))} a step for ${waitsFor} (${t.samples_per_s.toPrecision(3)} samples/s)`,
+        message: `${idle.side} busy ${pct(idle.busy)} of each step: it waits ${secondsText(idle.side === 'trainer' ? line.trainerWaitS : line.inferenceWaitS)} a step for ${waitsFor} (${t.samples_per_s.toPrecision(3)} samples/s)`,
         hint: idleFix(t.bottleneck, () => split(resolved)),
       }),
     );
@@ -75,7 +78,7 @@ export function throughputAdvice(resolved: ResolvedSpec, plan: LaunchPlan, split
       diagnostic('RS2102', {
         path: 'weights',
         at: at('weights'),
-        message: `the weight transfer takes ${pct(transferShare)} of each step (${seconds(t.weight_transfer_s)} of ${seconds(t.step_time_s)}): ${nccl ? `one trainer rank broadcasts to ${plan.weights.inference_world_size} inference GPUs while the engines pause` : 'the engines pause to read the checkpoint from the filesystem'}`,
+        message: `the weight transfer takes ${pct(transferShare)} of each step (${secondsText(t.weight_transfer_s)} of ${secondsText(t.step_time_s)}): ${nccl ? `one trainer rank broadcasts to ${plan.weights.inference_world_size} inference GPUs while the engines pause` : 'the engines pause to read the checkpoint from the filesystem'}`,
         hint: nccl
           ? 'fewer inference GPUs get more work each (fewer replicas, larger batches), fp8 engines (inference.weights_dtype = "fp8") halve the bytes, and a larger orchestrator.batch_size spreads the transfer over more samples'
           : 'weights.broadcast = "nccl" sends them over the network instead; a larger orchestrator.batch_size spreads the transfer over more samples',
