@@ -4,34 +4,18 @@
  * rename. A target that is not empty must be an earlier compile — its manifest.json lists every file in
  * it (no symbolic links, nothing else) — or it is refused and left untouched.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Artifact } from '../compiler/emit/artifacts.js';
+import { fileTree } from '../file-tree.js';
 import { readBounded, RunDirError } from './run-dir.js';
-
-/** Every file under `dir` (relative paths); a symbolic link or another kind of file is a refusal. */
-function filesUnder(dir: string, root = dir): string[] | string {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = lstatSync(path);
-    if (stat.isSymbolicLink()) return `${path} is a symbolic link`;
-    if (stat.isDirectory()) {
-      const inner = filesUnder(path, root);
-      if (typeof inner === 'string') return inner;
-      out.push(...inner);
-    } else if (stat.isFile()) out.push(relative(root, path));
-    else return `${path} is not a regular file`;
-  }
-  return out;
-}
 
 /** Why `outDir` may not be written over, or undefined when it is missing, empty or an earlier compile. */
 export function foreignContent(outDir: string): string | undefined {
   if (!existsSync(outDir)) return undefined;
   if (!lstatSync(outDir).isDirectory()) return `${outDir} is not a folder`;
-  const files = filesUnder(outDir);
-  if (typeof files === 'string') return `${outDir} holds something rlstack did not write: ${files}`;
+  const { files, others } = fileTree(outDir);
+  if (others[0]) return `${outDir} holds something rlstack did not write: ${join(outDir, others[0].path)} is ${others[0].kind === 'symbolic link' ? 'a symbolic link' : 'not a regular file'}`;
   if (files.length === 0) return undefined;
   const manifestPath = join(outDir, 'manifest.json');
   if (!files.includes('manifest.json')) return `${outDir} is not empty and was not written by rlstack compile (no manifest.json)`;

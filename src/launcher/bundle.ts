@@ -5,11 +5,12 @@
  * (the Slurm job script names it).
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import type { Artifact, Manifest } from '../compiler/emit/artifacts.js';
 import type { LaunchPlan } from '../compiler/plan/types.js';
+import { fileTree } from '../file-tree.js';
 import { readBounded, RunDirError } from './run-dir.js';
 
 export interface Bundle {
@@ -57,16 +58,9 @@ export function openBundle(path: string): { bundle?: Bundle; diagnostics: Diagno
     if (createHash('sha256').update(content).digest('hex') !== file.sha256) return refuse(`${path}/${file.path} was edited after compile (it no longer matches manifest.json)`, `${again}; to change a generated file, change the spec`);
     artifacts.push({ path: file.path, content, mode: lstatSync(join(dir, file.path)).mode & 0o777 });
   }
-  const extra = filesUnder(dir).find((f) => f !== 'manifest.json' && !listed.has(f));
+  const tree = fileTree(dir);
+  const extra = [...tree.files, ...tree.others.map((o) => o.path)].find((f) => f !== 'manifest.json' && !listed.has(f));
   if (extra) return refuse(`${path}/${extra} is not listed in manifest.json: the folder holds files rlstack did not write`, again);
   artifacts.push({ path: 'manifest.json', content: readBounded(join(dir, 'manifest.json'), FILE_LIMIT), mode: 0o644 });
   return { bundle: { dir, plan, runDir: manifest.location.run_dir, artifacts }, diagnostics: [] };
-}
-
-function filesUnder(root: string, dir = root): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) return filesUnder(root, full);
-    return [relative(root, full).split('\\').join('/')];
-  });
 }

@@ -4,14 +4,15 @@
  * manifest.json, plan.json and the generated files. Exit 0 when identical, 4 when they differ, 1 on errors.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { diagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { compiledFromArtifacts, diffCompiled, isComparedArtifact, renderDiff, resumeConflicts, type Compiled, type PlanDiff } from '../../compiler/diff.js';
 import { renderArtifacts, type Artifact } from '../../compiler/emit/artifacts.js';
 import { planSpec } from '../../compiler/pipeline.js';
 import type { LaunchPlan } from '../../compiler/plan/types.js';
 import { readBounded, resolveRunDir } from '../../launcher/run-dir.js';
+import { fileTree } from '../../file-tree.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -94,7 +95,7 @@ export function loadCompiledFolder(dir: string): { ok: true; compiled: Compiled;
   }
   const files: Record<string, string> = {};
   try {
-    for (const path of walk(dir)) if (isComparedArtifact(path)) files[path] = readBounded(join(dir, path), FOLDER_FILE_LIMIT);
+    for (const path of fileTree(dir).files) if (isComparedArtifact(path)) files[path] = readBounded(join(dir, path), FOLDER_FILE_LIMIT);
   } catch (error) {
     return fail(`${dir}: ${(error as Error).message}`);
   }
@@ -107,14 +108,6 @@ export function loadCompiledFolder(dir: string): { ok: true; compiled: Compiled;
   // A listed file that is gone, or no longer a regular file (a link is never followed), was changed too.
   for (const path of hashes.keys()) if (isComparedArtifact(path) && !(path in files)) edited.push(path);
   return { ok: true, compiled: { plan, files }, edited };
-}
-
-function walk(root: string, dir = root): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) return walk(root, full);
-    return entry.isFile() ? [relative(root, full).split('\\').join('/')] : [];
-  });
 }
 
 /**
