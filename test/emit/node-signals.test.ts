@@ -98,6 +98,9 @@ while :; do x=$(echo a); y=$(printf '%s' "$(echo "$x")"); take_signal; sleep 0.2
     expect(bash('take_signal; echo quiet')).toBe('quiet\n');
     writeFileSync(join(dir, 'signal'), 'HUP\n');
     expect(bash('take_signal; take_signal; echo done')).toBe('teardown for HUP\ndone\n');
+    // anything else in the file is taken as TERM: its text would end up in run.json
+    writeFileSync(join(dir, 'signal'), 'x", "state": "completed\n');
+    expect(bash('take_signal')).toBe('teardown for TERM\n');
     // a receiver pid that no longer exists
     const gone = spawnSync('bash', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(join(dir, 'signal'), '');

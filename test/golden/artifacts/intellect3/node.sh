@@ -310,7 +310,8 @@ take_signal() { # act on a signal the receiver wrote down (once: a teardown unde
   local signal=
   if [[ -s $RLS_SIGNAL_FILE ]]; then
     read -r signal < "$RLS_SIGNAL_FILE"
-    on_signal "${signal:-TERM}"
+    [[ $signal =~ ^(TERM|INT|HUP)$ ]] || signal=TERM # the receiver writes nothing else; the name goes into run.json
+    on_signal "$signal"
   elif ! kill -0 "$RLS_SIGNAL_RECEIVER" 2> /dev/null; then
     # The shell the back end knows as node.sh was killed (kill -9 of its pid): nobody can tell this node to
     # stop any more, so it stops now, in order, rather than leave its processes to the guard.
