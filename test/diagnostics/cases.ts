@@ -320,6 +320,24 @@ const modelRules: Case[] = [
     col: 1,
     message: 'needs num_experts_per_tok',
   },
+  {
+    name: 'RS1103 two names of the expert count that disagree',
+    spec:
+      tiny().replace('name = "Qwen/Qwen3-0.6B"', 'name = "me/custom"') +
+      '\n[model.architecture]\nnum_hidden_layers = 2\nhidden_size = 256\nintermediate_size = 512\nnum_attention_heads = 4\nvocab_size = 1000\nnum_experts = 4\nnum_local_experts = 8 #<\nnum_experts_per_tok = 2\n',
+    code: 'RS1103',
+    severity: 'error',
+    path: 'model.architecture.num_local_experts',
+    message: 'num_experts = 4 and num_local_experts = 8 disagree',
+  },
+  {
+    name: 'RS1103 MoE architecture without an expert width',
+    spec: tiny().replace('name = "Qwen/Qwen3-0.6B"', 'name = "me/custom"') + '\n[model.architecture] #<\nnum_hidden_layers = 2\nhidden_size = 256\nintermediate_size = 512\nnum_attention_heads = 4\nvocab_size = 1000\nn_routed_experts = 4\nnum_experts_per_tok = 2\n',
+    code: 'RS1103',
+    severity: 'error',
+    col: 1,
+    message: 'needs moe_intermediate_size',
+  },
 ];
 
 const clusterRules: Case[] = [

@@ -147,8 +147,23 @@ export function resolveArchitecture(spec: Spec): ModelArchitecture | undefined {
   return findModelByName(spec.model.name);
 }
 
+/** config.json's names for the routed-expert count: Qwen's, DeepSeek's, Mixtral's and MiniMax's. */
+export const EXPERT_COUNT_KEYS = ['num_experts', 'n_routed_experts', 'num_local_experts'] as const;
+
+export function expertCountOf(a: ArchitectureSpec): number {
+  return a.num_experts ?? a.n_routed_experts ?? a.num_local_experts ?? 0;
+}
+
+/**
+ * The expert MLP width: moe_intermediate_size, or intermediate_size in the configs that name the count
+ * num_local_experts (Mixtral, MiniMax-M2: there intermediate_size is the expert width and no layer is dense).
+ */
+export function expertWidthOf(a: ArchitectureSpec): number | undefined {
+  return a.moe_intermediate_size ?? (a.num_local_experts !== undefined ? a.intermediate_size : undefined);
+}
+
 export function architectureFromSpec(a: ArchitectureSpec, id: string): ModelArchitecture {
-  const experts = a.num_experts ?? a.n_routed_experts ?? 0;
+  const experts = expertCountOf(a);
   return {
     id,
     hfIds: [],
@@ -156,7 +171,7 @@ export function architectureFromSpec(a: ArchitectureSpec, id: string): ModelArch
     layers: a.num_hidden_layers,
     hidden: a.hidden_size,
     intermediate: a.intermediate_size,
-    moeIntermediate: a.moe_intermediate_size ?? 0,
+    moeIntermediate: expertWidthOf(a) ?? 0,
     heads: a.num_attention_heads,
     kvHeads: a.num_key_value_heads ?? a.num_attention_heads,
     headDim: a.head_dim ?? Math.floor(a.hidden_size / a.num_attention_heads),

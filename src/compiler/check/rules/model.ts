@@ -3,6 +3,7 @@ import { MODELS } from '../../catalog/models.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { didYouMean } from '../../diagnostics/did-you-mean.js';
 import { report, type Rule } from '../context.js';
+import { EXPERT_COUNT_KEYS, expertCountOf, expertWidthOf } from '../../plan/derive.js';
 
 export const modelKnown: Rule = (ctx) => {
   if (ctx.derived.arch) return [];
@@ -26,13 +27,16 @@ export const architectureComplete: Rule = (ctx) => {
   const a = ctx.spec.model.architecture;
   if (!a) return [];
   const out: Diagnostic[] = [];
-  const experts = a.num_experts ?? a.n_routed_experts ?? 0;
-  if (a.num_experts !== undefined && a.n_routed_experts !== undefined && a.num_experts !== a.n_routed_experts) {
-    out.push(report(ctx, 'RS1103', 'model.architecture.n_routed_experts', { message: 'num_experts and n_routed_experts disagree', hint: 'they are aliases: set one of them' }));
+  const experts = expertCountOf(a);
+  const named = EXPERT_COUNT_KEYS.filter((key) => a[key] !== undefined);
+  const other = named.find((key) => a[key] !== a[named[0]!]);
+  if (other) {
+    out.push(report(ctx, 'RS1103', `model.architecture.${other}`, { message: `${named[0]} = ${a[named[0]!]} and ${other} = ${a[other]} disagree`, hint: `${named.join(', ')} are names of one number (the routed experts): set one of them` }));
   }
   if (experts > 0) {
-    for (const key of ['num_experts_per_tok', 'moe_intermediate_size'] as const) {
-      if (a[key] === undefined) out.push(report(ctx, 'RS1103', 'model.architecture', { message: `an MoE architecture (${experts} experts) needs ${key}`, hint: `copy ${key} from the model's config.json` }));
+    if (a.num_experts_per_tok === undefined) out.push(report(ctx, 'RS1103', 'model.architecture', { message: `an MoE architecture (${experts} experts) needs num_experts_per_tok`, hint: "copy num_experts_per_tok from the model's config.json" }));
+    if (expertWidthOf(a) === undefined) {
+      out.push(report(ctx, 'RS1103', 'model.architecture', { message: `an MoE architecture (${experts} experts) needs moe_intermediate_size`, hint: "copy moe_intermediate_size from the model's config.json (a config that names the experts num_local_experts uses intermediate_size for their width)" }));
     }
     if (a.num_experts_per_tok !== undefined && a.num_experts_per_tok > experts) {
       out.push(report(ctx, 'RS1103', 'model.architecture.num_experts_per_tok', { message: `num_experts_per_tok = ${a.num_experts_per_tok} exceeds the ${experts} experts`, hint: `at most ${experts}` }));
