@@ -21,7 +21,7 @@ export const TRANSFER_ABOVE = 0.25;
 /** A split is advised only when it buys at least this much (the model is a few per cent off at best). */
 export const WORTH_AT_LEAST = 1.1;
 
-const AUTO_TOO = '`rlstack plan --auto` also searches parallelism, micro-batches and max_inflight';
+const AUTO_TOO = '`rlstack plan --auto` also searches parallelism, activation checkpointing/offload and max_inflight';
 
 /** The computed fix of an idle side: a better split when one buys enough, else what binds the step. */
 function idleFix(bottleneck: string, split: () => AutoCandidate | undefined): string {
