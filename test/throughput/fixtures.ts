@@ -2,6 +2,7 @@
 import { findGpu } from '../../src/compiler/catalog/gpus.js';
 import { findModelById } from '../../src/compiler/catalog/models.js';
 import { estimateInferenceMemory } from '../../src/compiler/memory/inference.js';
+import { intellect3Production } from '../../src/compiler/throughput/anchors.js';
 import type { ThroughputInput } from '../../src/compiler/throughput/types.js';
 
 export const h200 = findGpu('h200')!;
@@ -30,51 +31,7 @@ export function kvTokens(arch = glm, tp = 8, gpu = h200, maxModelLen = 51200): n
 
 /** INTELLECT-3's recorded production split: 16 trainer nodes (HSDP 2 × 64), 28 TP-8 inference nodes, 4096 rollouts. */
 export function intellect3(over: Partial<{ trainerNodes: number; inferenceNodes: number }> = {}): ThroughputInput {
-  const trainerNodes = over.trainerNodes ?? 16;
-  const inferenceNodes = over.inferenceNodes ?? 28;
-  return {
-    arch: glm,
-    trainer: {
-      gpu: h200,
-      gpus: trainerNodes * 8,
-      gpusPerNode: 8,
-      dpReplicate: 2,
-      dpShard: (trainerNodes * 8) / 2,
-      ep: 1,
-      cp: 1,
-      cpStyle: 'ring',
-      seqLen: 51200,
-      loraRank: 0,
-      ac: 'full',
-      activationOffload: false,
-      optimizer: 'muon',
-      optimizerOffload: false,
-    },
-    inference: {
-      gpu: h200,
-      gpusPerNode: 8,
-      replicas: inferenceNodes,
-      tp: 8,
-      enginesPerReplica: 1,
-      expertParallel: false,
-      weightsDtype: 'bf16',
-      kvCacheDtype: 'auto',
-      kvTokensPerReplica: kvTokens(),
-      maxNumSeqs: 0,
-    },
-    rollouts: {
-      batchSize: 4096,
-      groupSize: 16,
-      maxInflight: 4096,
-      meanPromptTokens: 1000,
-      meanRolloutTokens: 11000,
-      maxTokens: 51200,
-      envSeconds: 0,
-      turns: 1,
-      maxOffPolicySteps: 1,
-    },
-    weights: { transport: 'nccl' },
-  };
+  return intellect3Production(over.trainerNodes ?? 16, over.inferenceNodes ?? 28);
 }
 
 /** A small dense run on one node: 4 trainer GPUs and 4 TP-1 engines of Qwen3-4B. */

@@ -256,8 +256,11 @@ function transferAnchors(): Anchor[] {
 
 // ------------------------------------------------------------------------------------------------ the loop
 
-/** INTELLECT-3 production (reference B1) at `trainerNodes` of 44 nodes, with the lengths reference §6.8 assumes. */
-export function intellect3Production(trainerNodes: number): ThroughputInput {
+/**
+ * INTELLECT-3 production (reference B1) with `trainerNodes` trainer nodes and the rest of its 44 nodes (or
+ * `inferenceNodes`) serving, with the lengths reference §6.8 assumes.
+ */
+export function intellect3Production(trainerNodes: number, inferenceNodes = 44 - trainerNodes): ThroughputInput {
   const glm = model('glm4_moe-106b-a12b');
   const h200 = gpu('h200');
   const gpus = trainerNodes * 8;
@@ -283,7 +286,7 @@ export function intellect3Production(trainerNodes: number): ThroughputInput {
     inference: {
       gpu: h200,
       gpusPerNode: 8,
-      replicas: 44 - trainerNodes,
+      replicas: inferenceNodes,
       tp: 8,
       enginesPerReplica: 1,
       expertParallel: false,
