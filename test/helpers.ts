@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
@@ -63,4 +64,12 @@ export function bashFunctions(script: string, names: string[]): string {
       return script.slice(start + 1, end + 3);
     })
     .join('\n');
+}
+
+const CHECKOUT = new URL('..', import.meta.url).pathname;
+
+/** The built CLI of this checkout as a user runs it (no colour), in `cwd`: exit code and both streams. */
+export function rlstack(args: string[], cwd = CHECKOUT, env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(CHECKOUT, 'bin', 'rlstack.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -2,21 +2,15 @@
  * `rlstack plan --auto`: the human table, the JSON envelope, --write's layer (plans clean with the same
  * throughput; never over the spec or a file it did not write), usage errors and the nothing-feasible case.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAYER_MARKER } from '../../src/compiler/auto/layer.js';
-import { workspace } from '../helpers.js';
+import { rlstack, workspace } from '../helpers.js';
 import { toySpec } from './toy.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'rlstack.js');
 
-function rlstack(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function json(args: string[], cwd = ROOT): { code: number | null; env: Record<string, any> } {
   const r = rlstack([...args, '--json'], cwd);

@@ -4,20 +4,14 @@
  * of each envelope are those src/cli/json-views.ts and docs/json-output.md promise. (status, stop, logs and
  * launch of a live run: test/integration/local.test.ts.)
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasJsonType, JSON_VIEWS } from '../../src/cli/json-views.js';
-import { workspace } from '../helpers.js';
+import { rlstack, workspace } from '../helpers.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'rlstack.js');
 
-function rlstack(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** stdout must be exactly one JSON document: the envelope. */
 function envelope(args: string[], cwd = ROOT): { code: number | null; json: Record<string, unknown> } {

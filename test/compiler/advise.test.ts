@@ -2,7 +2,6 @@
  * Throughput advice on a plan (issue 14 part 2): a side idle most of a step, or a weight transfer that
  * dominates it, is a warning whose hint is computed — and the computed fix must hold when planned.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,15 +9,9 @@ import { planWithAdvice, throughputAdvice } from '../../src/compiler/advise.js';
 import type { Diagnostic } from '../../src/compiler/diagnostics/diagnostic.js';
 import { presetPath } from '../../src/compiler/load/compose.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
-import { tempDirs } from '../helpers.js';
+import { rlstack, tempDirs } from '../helpers.js';
 
 const tempDir = tempDirs('rlstack-advise-');
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-function rlstack(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'rlstack.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function planned(path: string, sets: string[] = []) {
   const r = planWithAdvice(path, { sets });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,15 +6,9 @@ import { writeArtifacts } from '../../src/launcher/artifacts-dir.js';
 import { compiledFromArtifacts, diffCompiled, foldNumbers, renderDiff, resumeConflicts, wordHunks, type Compiled } from '../../src/compiler/diff.js';
 import { renderArtifacts } from '../../src/compiler/emit/artifacts.js';
 import { planSpec } from '../../src/compiler/pipeline.js';
-import { workspace } from '../helpers.js';
+import { rlstack, workspace } from '../helpers.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'rlstack.js');
 
-function rlstack(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const MINI_ENVIRONMENTS = `
 [[environments]]
